@@ -1,0 +1,126 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+# make guest-test: build a small x86_64 guest kernel from the overlaid tree
+# (allnoconfig + mk/configs/guest.config, which must cover the selftests'
+# config file), the DRM selftests (tools/testing/selftests/drm, static, with
+# the overlaid tree's uapi headers) and an initramfs with
+# busybox, then boot it in QEMU (TCG) with a virtio-gpu device and vgem, and
+# zram swap. Every kselftest result counts; so does any kernel report (WARN,
+# lockdep, BUG, OOM kill, ...) in the guest's log that mk/guest-expected-warnings
+# does not allow, and a guest that crashes or times out.
+#
+# GUEST_MEM      guest RAM (default 256M)
+# GUEST_SMP      guest CPUs (default 2)
+# GUEST_ZRAM     zram swap size in the guest (default 384M, 0: none)
+# GUEST_HOSTMEM  virtio-gpu max_hostmem (default 1G)
+# GUEST_TIMEOUT  seconds before the guest is killed (default 900)
+# GUEST_FILTER   kselftest harness options for every test program, with
+#                commas for spaces (e.g. "-v,vgem" or "-t,many_alive")
+. "$(dirname "$0")/lib.sh"
+with_build_lock "$0" "$@"
+need_packages $HOST_PACKAGES gzip
+
+name=guest-test
+build=$OUT/guest
+log=$OUT/guest.log
+dmesg_log=$OUT/guest-dmesg.log
+build_log=$OUT/guest-build.log
+mem=${GUEST_MEM:-256M}
+smp=${GUEST_SMP:-2}
+zram=${GUEST_ZRAM:-384M}
+hostmem=${GUEST_HOSTMEM:-1G}
+guest_timeout=${GUEST_TIMEOUT:-900}
+selftests=tools/testing/selftests/drm
+
+fail() {
+	msg "$*"
+	report "$name" 0 1 0
+	exit 1
+}
+
+# step LABEL CMD...: run a build step with its output in $build_log.
+step() {
+	local label=$1
+	shift
+	echo "==> $label" >> "$build_log"
+	"$@" >> "$build_log" 2>&1 || {
+		tail -n 40 "$build_log" >&2
+		fail "$label failed; log: $build_log"
+	}
+}
+
+mkdir -p "$OUT"
+lay_overlay
+: > "$build_log"
+start=$SECONDS
+
+msg "configuring the guest kernel ($build)"
+(merge_config "$build" "$REPO/mk/configs/guest.config") ||
+	fail "the guest configuration is incomplete"
+# guest.config must cover what the selftests ask for in their config file.
+while read -r opt; do
+	case "$opt" in CONFIG_*) ;; *) continue ;; esac
+	grep -qx "$opt" "$build/.config" ||
+		fail "$opt ($selftests/config) is missing from mk/configs/guest.config"
+done < "$SRC/$selftests/config"
+
+msg "building the guest kernel"
+step "make bzImage" kmake "$build" bzImage
+step "make headers_install" kmake "$build" headers_install INSTALL_HDR_PATH="$build/hdr"
+kernel_time=$((SECONDS - start))
+
+msg "building the DRM selftests"
+rm -rf "$build/selftests"
+mkdir -p "$build/selftests"
+step "make -C $selftests" make -C "$SRC/$selftests" OUTPUT="$build/selftests" \
+	KHDR_INCLUDES="-isystem $build/hdr/include"
+
+msg "packing the initramfs"
+root=$build/initramfs
+rm -rf "$root"
+mkdir -p "$root/bin" "$root/dev" "$root/tests"
+cp /bin/busybox "$root/bin/busybox"
+install -m 0755 "$REPO/mk/guest/init" "$root/init"
+find "$build/selftests" -maxdepth 1 -type f -perm -u+x -exec cp {} "$root/tests/" \;
+[ -n "$(ls -A "$root/tests")" ] || fail "no test programs in $build/selftests"
+(cd "$root" && find . -print0 | LC_ALL=C sort -z |
+	cpio --null --reproducible --quiet -o -H newc -R 0:0) |
+	gzip -9n > "$build/initramfs.cpio.gz"
+build_time=$((SECONDS - start))
+
+msg "booting the guest (log: $log)"
+cmdline="console=ttyS0 panic=-1 printk.devkmsg=on guesttest.zram=$zram"
+[ -n "${GUEST_FILTER:-}" ] && cmdline+=" guesttest.filter=$GUEST_FILTER"
+boot=$SECONDS
+rc=0
+timeout -k 10 "$guest_timeout" qemu-system-x86_64 \
+	-m "$mem" -smp "$smp" -nodefaults -nographic -no-reboot \
+	-bios qboot.rom -serial stdio \
+	-kernel "$build/arch/x86/boot/bzImage" \
+	-initrd "$build/initramfs.cpio.gz" -append "$cmdline" \
+	-device virtio-gpu-pci,max_hostmem="$hostmem" \
+	< /dev/null > "$log" 2>&1 || rc=$?
+run_time=$((SECONDS - boot))
+msg "build $build_time s (kernel $kernel_time s), guest $run_time s"
+[ $rc -eq 124 ] && msg "the guest did not finish within $guest_timeout s"
+[ $rc -ne 0 ] && [ $rc -ne 124 ] && msg "qemu exited with $rc"
+
+counts=$(python3 "$REPO/mk/guest/results.py" "$log" "$dmesg_log") ||
+	fail "cannot parse $log"
+printf '%s\n' "$counts" | sed '$d'
+read -r passed failed skipped < <(printf '%s\n' "$counts" | tail -n 1)
+if [ "$zram" != 0 ] && grep -q "GUEST TESTS BEGIN" "$log" &&
+   ! grep -q "^guest: swap on zram0" "$log"; then
+	msg "no zram swap in the guest"
+	failed=$((failed + 1))
+fi
+
+# The kernel log counts as one more test: clean, or every report expected.
+if python3 "$REPO/mk/logcheck.py" "$dmesg_log" "$REPO/mk/guest-expected-warnings"; then
+	passed=$((passed + 1))
+else
+	msg "unexpected kernel reports in $dmesg_log"
+	failed=$((failed + 1))
+fi
+report "$name" "$passed" "$failed" "$skipped"
+[ "$failed" -eq 0 ]
