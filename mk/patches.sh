@@ -5,8 +5,8 @@
 # cover letter, into PATCH_DIR (default: $BUILD_ROOT/patches).
 # make patches VERIFY=1 also applies the series with git am to a fresh copy
 # of the base and checks that the result is exactly base + overlay.
+# It builds no kernel, so it does not wait for the build lock.
 . "$(dirname "$0")/lib.sh"
-with_build_lock "$0" "$@"
 need_packages $HOST_PACKAGES
 ensure_base
 verify_manifest
