@@ -57,6 +57,7 @@ done < "$SERIES"
 # Assign every carried file to the first area whose glob matches it.
 declare -A area_of=()
 unassigned=()
+set -f	# the globs are patterns for [[ ]], not for the file system
 while read -r f; do
 	cmp -s "$BASE_DIR/$f" "$REPO/$f" && continue
 	for i in "${!subjects[@]}"; do
@@ -67,6 +68,7 @@ while read -r f; do
 	done
 	[ -n "${area_of[$f]:-}" ] || unassigned+=("$f")
 done < <(overlay_files)
+set +f
 if [ ${#unassigned[@]} -gt 0 ]; then
 	printf 'error: no patch in mk/series covers:\n' >&2
 	printf '  %s\n' "${unassigned[@]}" >&2
