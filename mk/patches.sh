@@ -75,8 +75,16 @@ if [ ${#unassigned[@]} -gt 0 ]; then
 	exit 1
 fi
 
-rm -rf "$WORK"
-git clone -q --shared "$BASE_GIT" "$WORK"
+# sparse_clone DIR: a clone of the base with only the carried files checked
+# out (a full checkout of the tree takes minutes on a busy machine).
+sparse_clone() {
+	rm -rf "$1"
+	git clone -q --shared --no-checkout "$BASE_GIT" "$1"
+	overlay_files | sed 's|^|/|' | git -C "$1" sparse-checkout set --no-cone --stdin
+	git -C "$1" checkout -q
+}
+
+sparse_clone "$WORK"
 n=0
 for i in "${!subjects[@]}"; do
 	files=()
@@ -112,8 +120,7 @@ ls "$PATCH_DIR" | sed "s|^|  |"
 
 if [ -n "${VERIFY:-}" ]; then
 	check=$BUILD_ROOT/patches-check
-	rm -rf "$check"
-	git clone -q --shared "$BASE_GIT" "$check"
+	sparse_clone "$check"
 	if ! git -C "$check" am -q $(ls "$PATCH_DIR"/0*.patch | grep -v /0000-cover-letter) \
 		> "$check.log" 2>&1; then
 		tail -n 20 "$check.log" >&2
