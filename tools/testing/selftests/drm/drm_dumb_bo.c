@@ -45,13 +45,13 @@ FIXTURE_TEARDOWN(dumb)
 
 /* Fail the test at the first word of @bo that does not hold its pattern. */
 #define ASSERT_PATTERN(map, size, seed) do {				\
-	uint32_t __found = 0;						\
-	int64_t __bad = drm_check(map, size, seed, &__found);		\
+	uint32_t __seed = (seed), __found = 0;				\
+	int64_t __bad = drm_check(map, size, __seed, &__found);		\
 									\
 	ASSERT_EQ(-1, __bad) {						\
 		TH_LOG("buffer %u: word at offset %lld is 0x%08x, expected 0x%08x", \
-		       (unsigned int)(seed), (long long)__bad, __found,	\
-		       drm_pattern(seed, __bad));			\
+		       __seed, (long long)__bad, __found,		\
+		       drm_pattern(__seed, __bad));			\
 	}								\
 } while (0)
 
