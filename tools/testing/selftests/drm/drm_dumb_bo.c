@@ -76,7 +76,7 @@ TEST_F(dumb, create_map_readback)
 	long page = sysconf(_SC_PAGESIZE);
 	unsigned int i;
 
-	for (i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++) {
+	for (i = 0; i < ARRAY_SIZE(sizes); i++) {
 		uint32_t w = sizes[i].width, h = sizes[i].height;
 		struct drm_dumb_bo bo;
 		void *second;
@@ -168,7 +168,7 @@ TEST_F(dumb, invalid_handle)
 	uint64_t offset;
 	unsigned int i;
 
-	for (i = 0; i < sizeof(handles) / sizeof(handles[0]); i++) {
+	for (i = 0; i < ARRAY_SIZE(handles); i++) {
 		EXPECT_EQ(-EINVAL, drm_dumb_destroy_handle(self->fd, handles[i]))
 			TH_LOG("DESTROY_DUMB of handle 0x%x", handles[i]);
 		EXPECT_EQ(-ENOENT, drm_dumb_map_offset(self->fd, handles[i], &offset))
@@ -230,7 +230,7 @@ TEST_F(dumb, bad_sizes)
 	struct drm_dumb_bo bo;
 	unsigned int i;
 
-	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+	for (i = 0; i < ARRAY_SIZE(bad); i++) {
 		EXPECT_EQ(-EINVAL, drm_dumb_create(self->fd, bad[i].width,
 						   bad[i].height, bad[i].bpp, &bo))
 			TH_LOG("%ux%u, %u bpp", bad[i].width, bad[i].height,

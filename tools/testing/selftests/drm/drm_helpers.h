@@ -199,13 +199,17 @@ static inline uint32_t drm_pattern(uint32_t seed, uint64_t offset)
 	return (uint32_t)(x ^ (x >> 31));
 }
 
+/*
+ * The accesses are atomic (relaxed) so that the compiler really stores to and
+ * loads from the mapping instead of forwarding values between fill and check.
+ */
 static inline void drm_fill(void *map, uint64_t size, uint32_t seed)
 {
-	volatile uint32_t *p = map;
+	uint32_t *p = map;
 	uint64_t i;
 
 	for (i = 0; i < size / 4; i++)
-		p[i] = drm_pattern(seed, i * 4);
+		__atomic_store_n(&p[i], drm_pattern(seed, i * 4), __ATOMIC_RELAXED);
 }
 
 /*
@@ -215,13 +219,15 @@ static inline void drm_fill(void *map, uint64_t size, uint32_t seed)
 static inline int64_t drm_check(const void *map, uint64_t size, uint32_t seed,
 				uint32_t *found)
 {
-	const volatile uint32_t *p = map;
+	const uint32_t *p = map;
 	uint64_t i;
 
 	for (i = 0; i < size / 4; i++) {
-		if (p[i] != drm_pattern(seed, i * 4)) {
+		uint32_t v = __atomic_load_n(&p[i], __ATOMIC_RELAXED);
+
+		if (v != drm_pattern(seed, i * 4)) {
 			if (found)
-				*found = p[i];
+				*found = v;
 			return i * 4;
 		}
 	}
