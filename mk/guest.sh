@@ -115,12 +115,5 @@ if [ "$zram" != 0 ] && grep -q "GUEST TESTS BEGIN" "$log" &&
 	failed=$((failed + 1))
 fi
 
-# The kernel log counts as one more test: clean, or every report expected.
-if python3 "$REPO/mk/logcheck.py" "$dmesg_log" "$REPO/mk/guest-expected-warnings"; then
-	passed=$((passed + 1))
-else
-	msg "unexpected kernel reports in $dmesg_log"
-	failed=$((failed + 1))
-fi
-report "$name" "$passed" "$failed" "$skipped"
-[ "$failed" -eq 0 ]
+report_with_log "$name" "$passed" "$failed" "$skipped" "$dmesg_log" \
+	"$REPO/mk/guest-expected-warnings"

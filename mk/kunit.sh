@@ -59,12 +59,5 @@ elif [ "$rc" -ne 0 ] && [ "$failed" -eq 0 ]; then
 	failed=1
 fi
 
-# The kernel log counts as one more test: clean, or every report expected.
-if python3 "$REPO/mk/logcheck.py" "$log" "$REPO/mk/kunit-expected-warnings"; then
-	passed=$((passed + 1))
-else
-	msg "unexpected kernel reports in $log"
-	failed=$((failed + 1))
-fi
-report "$name" "$passed" "$failed" "$skipped"
-[ "$failed" -eq 0 ]
+report_with_log "$name" "$passed" "$failed" "$skipped" "$log" \
+	"$REPO/mk/kunit-expected-warnings"

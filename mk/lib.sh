@@ -175,6 +175,21 @@ with_build_lock() {
 	exec flock "$BUILD_ROOT/lock" bash "$@"
 }
 
+# report_with_log NAME PASSED FAILED SKIPPED LOG ALLOWLIST: count the kernel
+# log as one more test (clean, or every report in ALLOWLIST), then report.
+# Returns non-zero on any failure.
+report_with_log() {
+	local name=$1 passed=$2 failed=$3 skipped=$4 log=$5 allow=$6
+	if python3 "$REPO/mk/logcheck.py" "$log" "$allow"; then
+		passed=$((passed + 1))
+	else
+		msg "unexpected kernel reports in $log"
+		failed=$((failed + 1))
+	fi
+	report "$name" "$passed" "$failed" "$skipped"
+	[ "$failed" -eq 0 ]
+}
+
 # report NAME PASSED FAILED SKIPPED: print a target's result line and, under
 # make check, record it for the summary.
 report() {
