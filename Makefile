@@ -13,8 +13,7 @@ MK := $(CURDIR)/mk
 	patches manifest tree clean
 
 help:
-	@sed -n 's/^## //p' README.md 2>/dev/null | head -n 40 || true
-	@echo "targets: demo check kunit kunit-kasan bench guest-test lint compile-test patches manifest tree clean"
+	@sed -n 's/^## //p' $(firstword $(MAKEFILE_LIST))
 
 ## make demo          the main job: patched kernel in QEMU reclaiming GPU buffers
 demo:
