@@ -199,13 +199,13 @@ report() {
 	fi
 }
 
-# kmake DIR ARGS...: make in the overlaid tree with build directory DIR
-# (ARCH and CROSS_COMPILE from the environment).
+# kmake DIR ARGS...: make in the overlaid tree (or KSRC) with build
+# directory DIR (ARCH and CROSS_COMPILE from the environment).
 kmake() {
 	local dir=$1
 	shift
 	mkdir -p "$dir"
-	make -C "$SRC" O="$dir" -j"$JOBS" ${ARCH:+ARCH=$ARCH} \
+	make -C "${KSRC:-$SRC}" O="$dir" -j"$JOBS" ${ARCH:+ARCH=$ARCH} \
 		${CROSS_COMPILE:+CROSS_COMPILE=$CROSS_COMPILE} \
 		CC="ccache ${CROSS_COMPILE:-}gcc" HOSTCC="ccache gcc" "$@"
 }

@@ -86,11 +86,9 @@ kmake "$cdir" vmlinux modules > "$LINT/build.log" 2>&1 || {
 if [ ! -f "$bdir/.config" ] || ! cmp -s "$cdir/.config" "$bdir/.config"; then
 	mkdir -p "$bdir"
 	cp "$cdir/.config" "$bdir/.config"
-	make -C "$BASE_DIR" O="$bdir" -j"$JOBS" CC="ccache gcc" HOSTCC="ccache gcc" \
-		olddefconfig > "$LINT/base-config.log" 2>&1
+	KSRC=$BASE_DIR kmake "$bdir" olddefconfig > "$LINT/base-config.log" 2>&1
 fi
-make -C "$BASE_DIR" O="$bdir" -j"$JOBS" CC="ccache gcc" HOSTCC="ccache gcc" \
-	modules_prepare > "$LINT/base-prepare.log" 2>&1
+KSRC=$BASE_DIR kmake "$bdir" modules_prepare > "$LINT/base-prepare.log" 2>&1
 : > "$LINT/findings/sparse-w1"
 skipped=()
 for f in "${changed[@]}"; do
@@ -110,8 +108,7 @@ for f in "${changed[@]}"; do
 	: > "$LINT/sw.base"
 	if [ -f "$BASE_DIR/$f" ]; then
 		rm -f "$bdir/$o"
-		make -C "$BASE_DIR" O="$bdir" -j"$JOBS" CC="ccache gcc" HOSTCC="ccache gcc" \
-			C=2 W=1 "$o" > "$LINT/base.log" 2>&1 || true
+		KSRC=$BASE_DIR kmake "$bdir" C=2 W=1 "$o" > "$LINT/base.log" 2>&1 || true
 		grep -E 'warning:|error:' "$LINT/base.log" > "$LINT/sw.base" || true
 	fi
 	new_findings "$LINT/sw.base" "$LINT/sw.new" >> "$LINT/findings/sparse-w1"
