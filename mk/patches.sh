@@ -36,15 +36,21 @@ fi
 
 # Parse mk/series: "%% subject", "paths: glob...", body lines, per patch;
 # the first entry, "%% cover: subject", holds the cover letter text.
-declare -a subjects=() bodies=() globs=()
+declare -a subjects=() bodies=() globs=() snaps=()
 cover_subject='' cover_body=''
 cur=-1
 while IFS= read -r line || [ -n "$line" ]; do
 	case "$line" in
 	'#'*) continue ;;
 	'%% cover: '*) cur=cover; cover_subject=${line#%% cover: } ;;
-	'%% '*) subjects+=("${line#%% }"); bodies+=(''); globs+=(''); cur=$((${#subjects[@]} - 1)) ;;
+	'%% '*) subjects+=("${line#%% }"); bodies+=(''); globs+=(''); snaps+=('')
+		cur=$((${#subjects[@]} - 1)) ;;
 	'paths: '*) globs[$cur]="${globs[$cur]} ${line#paths: }" ;;
+	'paths@'*': '*)
+		rev=${line#paths@}; rev=${rev%%: *}
+		git -C "$REPO" rev-parse -q --verify "$rev^{commit}" > /dev/null ||
+			die "mk/series: unknown revision $rev"
+		for g in ${line#*: }; do snaps[$cur]+=" $rev:$g"; done ;;
 	*)
 		if [ "$cur" = cover ]; then
 			cover_body+="$line"$'\n'
@@ -91,12 +97,32 @@ for i in "${!subjects[@]}"; do
 	for f in "${!area_of[@]}"; do
 		[ "${area_of[$f]}" = "$i" ] && files+=("$f")
 	done
-	[ ${#files[@]} -gt 0 ] || continue
+	# Files as they were at an earlier revision of the repository, for
+	# patches that come before the one with their final version.
+	snapped=0
+	set -f
+	for s in ${snaps[$i]}; do
+		rev=${s%%:*} g=${s#*:}
+		set +f
+		while read -r f; do
+			# shellcheck disable=SC2053
+			[[ $f == $g ]] || continue
+			mkdir -p "$WORK/$(dirname "$f")"
+			git -C "$REPO" show "$rev:$f" > "$WORK/$f"
+			git -C "$WORK" add -f "$f"
+			snapped=1
+		done < <(git -C "$REPO" ls-tree -r --name-only "$rev" -- drivers include Documentation tools)
+		set -f
+	done
+	set +f
+	[ ${#files[@]} -gt 0 ] || [ $snapped -eq 1 ] || continue
 	for f in "${files[@]}"; do
 		mkdir -p "$WORK/$(dirname "$f")"
 		cp "$REPO/$f" "$WORK/$f"
 		git -C "$WORK" add -f "$f"
 	done
+	git -C "$WORK" diff --cached --quiet &&
+		die "mk/series: \"${subjects[$i]}\" changes nothing"
 	printf '%s\n\n%sSigned-off-by: %s <%s>\n' "${subjects[$i]}" "${bodies[$i]}" \
 		"$GIT_AUTHOR_NAME" "$GIT_AUTHOR_EMAIL" | git -C "$WORK" commit -q -F -
 	n=$((n + 1))
