@@ -7,6 +7,7 @@
 #   compile-test  every shmem user and msm, x86_64 and arm64
 #   lint          checkpatch, kernel-doc, sparse, W=1 on the diff
 #   kunit         the DRM KUnit suites under lockdep (each case a test)
+#   kunit-kasan   the GEM suites (drm_gem*) again on a KASAN kernel
 #   guest-test    userspace tests in a QEMU guest (each case a test)
 . "$(dirname "$0")/lib.sh"
 with_build_lock "$0" "$@"
@@ -36,6 +37,8 @@ stage patches patches_stage
 stage compile-test bash "$REPO/mk/compile-test.sh"
 stage lint bash "$REPO/mk/lint.sh"
 stage kunit bash "$REPO/mk/kunit.sh"
+stage kunit-kasan env KUNIT_NAME=kunit-kasan KUNIT_CONFIGS=mk/configs/kasan.config \
+	KUNIT_GLOB='drm_gem*' bash "$REPO/mk/kunit.sh"
 stage guest-test bash "$REPO/mk/guest.sh"
 
 echo
