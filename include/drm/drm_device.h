@@ -14,6 +14,7 @@ struct drm_master;
 struct drm_vblank_crtc;
 struct drm_vma_offset_manager;
 struct drm_vram_mm;
+struct drm_gem_shrinker;
 struct drm_fb_helper;
 
 struct inode;
@@ -303,6 +304,14 @@ struct drm_device {
 	 * drm_gem_init().
 	 */
 	struct mutex gem_lru_mutex;
+
+	/**
+	 * @gem_shrinker:
+	 *
+	 * The GEM memory shrinker of the device, set up by
+	 * drmm_gem_shrinker_init(), or NULL.
+	 */
+	struct drm_gem_shrinker *gem_shrinker;
 
 	/**
 	 * @switch_power_state:

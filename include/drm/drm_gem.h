@@ -189,8 +189,14 @@ struct drm_gem_object_funcs {
 	/**
 	 * @evict:
 	 *
-	 * Evicts gem object out from memory. Used by the drm_gem_object_evict()
+	 * Evicts gem object out from memory. Used by the drm_gem_evict()
 	 * helper. Returns 0 on success, -errno otherwise.
+	 *
+	 * For shmem objects of a device with a shrinker (see
+	 * drmm_gem_shmem_init_shrinker()), the shrinker calls it before it
+	 * releases the pages: the driver tears down its GPU-side mappings and
+	 * returns 0, or returns -EBUSY to keep the object for now. It is then
+	 * called from memory reclaim, with the reservation lock held.
 	 *
 	 * This callback is optional.
 	 */
@@ -488,6 +494,16 @@ struct drm_gem_object {
 	 * by &drm_device.gem_lru_mutex: never follow it without the lock.
 	 */
 	struct drm_gem_lru *lru;
+
+	/**
+	 * @lru_referenced:
+	 *
+	 * The object was used since a shrinker scan last looked at it: the
+	 * scan gives it a second chance instead of reclaiming it. Set by
+	 * drm_gem_shrinker_update_state() and cleared by the scan, both with
+	 * the reservation lock held.
+	 */
+	bool lru_referenced;
 };
 
 /**

@@ -1,0 +1,680 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * GEM memory shrinker core
+ */
+
+#include <linux/debugfs.h>
+#include <linux/dma-resv.h>
+#include <linux/export.h>
+#include <linux/jiffies.h>
+#include <linux/kstrtox.h>
+#include <linux/module.h>
+#include <linux/sched/mm.h>
+#include <linux/seq_file.h>
+#include <linux/shrinker.h>
+#include <linux/slab.h>
+#include <linux/swap.h>
+
+#include <drm/drm_device.h>
+#include <drm/drm_gem.h>
+#include <drm/drm_gem_shrinker.h>
+#include <drm/drm_managed.h>
+#include <drm/drm_print.h>
+
+#define CREATE_TRACE_POINTS
+#include "drm_gem_shrinker_trace.h"
+
+/**
+ * DOC: overview
+ *
+ * The GEM shrinker core makes the memory of idle GEM objects reclaimable, the
+ * way process memory is: it purges objects whose contents userspace marked as
+ * not needed, evicts idle objects to swap and lets their owner bring them
+ * back on the next use. It knows nothing about how an object is backed: the
+ * shmem helpers (drmm_gem_shmem_init_shrinker()) build on it, and so can a
+ * driver that manages its pages itself.
+ *
+ * A device gets one shrinker with drmm_gem_shrinker_init(). Every object of
+ * the device is in one &enum drm_gem_reclaim_state. The owner of the object
+ * computes that state under the reservation lock and reports each change,
+ * and each use of the object, with drm_gem_shrinker_update_state(). A change
+ * of state moves the object to the tail of the LRU of its new state. A use
+ * that leaves the state as it is only marks the object as referenced,
+ * without taking the LRU lock, so that submit paths pay next to nothing per
+ * object; the scan gives a referenced object a second chance, moving it to
+ * the tail instead of reclaiming it (the CLOCK approximation of LRU that the
+ * core memory management uses for pages). The head of each LRU thus holds
+ * the objects that were used least recently. Objects without pages (unbacked
+ * or purged) are on no LRU; pinned objects are on an LRU that is never
+ * scanned, so reclaim never walks objects it could not free.
+ *
+ * &shrinker.count_objects is lockless: it returns the pages on the DONTNEED
+ * LRU, plus those on the WILLNEED LRU when eviction is possible, or
+ * %SHRINK_EMPTY. Eviction is possible when it is enabled (the
+ * ``drm.gem_shrinker_evict`` module parameter, default from
+ * ``CONFIG_DRM_GEM_SHRINKER_EVICT``), swap space is available and the
+ * allocation that entered reclaim allows file-system calls (%__GFP_FS).
+ *
+ * &shrinker.scan_objects works in stages, cheapest first, and stops as soon as
+ * it freed what it was asked for:
+ *
+ * 1. purge idle DONTNEED objects,
+ * 2. evict idle WILLNEED objects,
+ * 3. only if the caller may block (kswapd, or a direct reclaim that may
+ *    sleep): wait a bounded time, %DRM_GEM_SHRINKER_WAIT_JIFFIES for the
+ *    whole stage, for the fences of busy DONTNEED objects and purge them,
+ * 4. the same for busy WILLNEED objects, if eviction is possible.
+ *
+ * An object is idle when all its fences, including those of
+ * %DMA_RESV_USAGE_BOOKKEEP, are signalled. The driver's
+ * &drm_gem_shrinker_funcs.purge and &drm_gem_shrinker_funcs.evict callbacks
+ * do the work; they may decline an object with -EBUSY, e.g. when its device
+ * is runtime-suspended: reclaim never resumes a device. When kswapd evicts
+ * and ``drm.gem_shrinker_writeback`` is set, the callbacks are asked to write
+ * the pages to swap at once, so that they leave memory instead of waiting for
+ * the core reclaim to find them in the page cache.
+ *
+ * The scan returns the number of pages freed whenever it freed some, sets
+ * &shrink_control.nr_scanned, and returns %SHRINK_STOP only when nothing it
+ * looked at could be freed later: objects that were locked, busy or declined
+ * count as remaining and make it return 0 instead.
+ *
+ * Each device has a ``gem_shrinker`` directory in debugfs. ``stats`` shows
+ * the objects and pages per state, the pages purged, evicted and swapped in
+ * so far, and the figures of the last scan; writing a number of pages to
+ * ``shrink`` runs scans as direct reclaim would (under lockdep's reclaim
+ * annotation) until that many pages were freed, nothing is left, or two
+ * scans in a row freed nothing. The tracepoints of the ``drm_gem_shrinker`` system report
+ * every count, every stage and every scan.
+ */
+
+/**
+ * DOC: locking
+ *
+ * - The state of an object, and the decision which LRU it belongs on, is
+ *   protected by its reservation lock. drm_gem_shrinker_update_state() is
+ *   called with it held, except by the free path of an object whose
+ *   refcount already dropped to zero.
+ * - The LRUs, their page counts and &drm_gem_object.lru are protected by
+ *   &drm_device.gem_lru_mutex. It nests inside reservation locks and is
+ *   never held while shrinking an object, allocating memory or waiting for
+ *   a fence. drmm_gem_shrinker_init() teaches lockdep that reclaim takes it.
+ * - Reclaim only trylocks reservation locks (lockdep orders them before
+ *   fs_reclaim, since memory is allocated under them), and takes a
+ *   reference with kref_get_unless_zero() before it moves an object off an
+ *   LRU. Its drm_gem_object_put() may be the last one: free paths must not
+ *   take the reservation lock once the refcount is zero, nor allocate with
+ *   %__GFP_NOFAIL or wait without bound.
+ * - Reclaim may wait for fences, for a bounded time. Fence-signalling paths
+ *   (run_job, GPU fault handlers) must therefore not take a reservation lock
+ *   or allocate memory with reclaim while the shrinker may wait for their
+ *   fence.
+ */
+
+static bool drm_gem_shrinker_evict_enabled =
+	IS_ENABLED(CONFIG_DRM_GEM_SHRINKER_EVICT);
+module_param_named(gem_shrinker_evict, drm_gem_shrinker_evict_enabled,
+		   bool, 0600);
+MODULE_PARM_DESC(gem_shrinker_evict,
+		 "Evict idle GEM buffers to swap under memory pressure");
+
+static bool drm_gem_shrinker_writeback =
+	IS_ENABLED(CONFIG_DRM_GEM_SHRINKER_WRITEBACK);
+module_param_named(gem_shrinker_writeback, drm_gem_shrinker_writeback,
+		   bool, 0600);
+MODULE_PARM_DESC(gem_shrinker_writeback,
+		 "Write GEM buffers evicted by kswapd to swap at once");
+
+static struct drm_gem_lru *
+drm_gem_shrinker_lru(struct drm_gem_shrinker *gs,
+		     enum drm_gem_reclaim_state state)
+{
+	switch (state) {
+	case DRM_GEM_RECLAIM_PINNED:
+		return &gs->pinned;
+	case DRM_GEM_RECLAIM_WILLNEED:
+		return &gs->willneed;
+	case DRM_GEM_RECLAIM_DONTNEED:
+		return &gs->dontneed;
+	case DRM_GEM_RECLAIM_EVICTED:
+		return &gs->evicted;
+	default:
+		return NULL;
+	}
+}
+
+/**
+ * drm_gem_shrinker_update_state - Report the reclaim state of a GEM object
+ * @obj: GEM object
+ * @state: The state of @obj
+ *
+ * Moves @obj to the tail of the LRU of @state, or off all LRUs for states
+ * without pages. Owners of objects call it after every change of state and
+ * after every use of the object, also when the state did not change, so that
+ * reclaim takes the least recently used objects first. When @obj already is
+ * on the LRU of @state, it only marks @obj as referenced, without a lock;
+ * the next scan that reaches it moves it to the tail. Does nothing if the
+ * device has no GEM shrinker.
+ *
+ * Context: Process context. Reservation lock of @obj held, unless the
+ * refcount of @obj is zero. Takes &drm_device.gem_lru_mutex when the object
+ * changes LRU.
+ */
+void drm_gem_shrinker_update_state(struct drm_gem_object *obj,
+				   enum drm_gem_reclaim_state state)
+{
+	struct drm_device *dev = obj->dev;
+	struct drm_gem_shrinker *gs = dev->gem_shrinker;
+	unsigned long npages = obj->size >> PAGE_SHIFT;
+	struct drm_gem_lru *lru;
+
+	if (!gs)
+		return;
+
+	lru = drm_gem_shrinker_lru(gs, state);
+
+	/*
+	 * A use that leaves the object in its state only marks it as
+	 * referenced, without the LRU lock: the scan moves referenced objects
+	 * to the tail instead of reclaiming them. obj->lru is only compared
+	 * here, never followed; the scan may have moved the object to its
+	 * private list, and then the slow path puts it back.
+	 */
+	if (lru && READ_ONCE(obj->lru) == lru) {
+		WRITE_ONCE(obj->lru_referenced, true);
+		return;
+	}
+
+	if (kref_read(&obj->refcount))
+		dma_resv_assert_held(obj->resv);
+
+	mutex_lock(&dev->gem_lru_mutex);
+	if (obj->lru == &gs->evicted && lru != &gs->evicted && lru) {
+		atomic_long_add(npages, &gs->swapin_pages);
+		trace_drm_gem_shrinker_swapin(dev, npages);
+	}
+	if (lru)
+		drm_gem_lru_move_tail_locked(lru, obj);
+	else
+		drm_gem_lru_remove_locked(obj);
+	mutex_unlock(&dev->gem_lru_mutex);
+
+	/* At the tail already. */
+	WRITE_ONCE(obj->lru_referenced, false);
+}
+EXPORT_SYMBOL_GPL(drm_gem_shrinker_update_state);
+
+static bool drm_gem_shrinker_swap_available(struct drm_gem_shrinker *gs)
+{
+	switch (READ_ONCE(gs->swap)) {
+	case DRM_GEM_SHRINKER_SWAP_AVAILABLE:
+		return true;
+	case DRM_GEM_SHRINKER_SWAP_NONE:
+		return false;
+	default:
+		return get_nr_swap_pages() > 0;
+	}
+}
+
+/**
+ * drm_gem_shrinker_can_evict - Test whether eviction is possible
+ * @gs: GEM shrinker
+ * @gfp: Allocation flags of the caller that entered reclaim
+ *
+ * Returns:
+ * True if eviction is enabled, swap space is available (see
+ * &drm_gem_shrinker.swap) and @gfp allows file-system calls, which writing
+ * pages back to a shmem file needs.
+ */
+bool drm_gem_shrinker_can_evict(struct drm_gem_shrinker *gs, gfp_t gfp)
+{
+	return READ_ONCE(drm_gem_shrinker_evict_enabled) &&
+	       (gfp & __GFP_FS) && drm_gem_shrinker_swap_available(gs);
+}
+EXPORT_SYMBOL_GPL(drm_gem_shrinker_can_evict);
+
+/**
+ * drm_gem_shrinker_count - Count the reclaimable pages of a device
+ * @gs: GEM shrinker
+ * @gfp: Allocation flags of the caller that entered reclaim
+ *
+ * This is &shrinker.count_objects of the GEM shrinker. It takes no lock.
+ *
+ * Returns:
+ * The pages on the DONTNEED LRU, plus those on the WILLNEED LRU if
+ * drm_gem_shrinker_can_evict(), or %SHRINK_EMPTY if there are none.
+ */
+unsigned long drm_gem_shrinker_count(struct drm_gem_shrinker *gs, gfp_t gfp)
+{
+	long dontneed = READ_ONCE(gs->dontneed.count);
+	long willneed = READ_ONCE(gs->willneed.count);
+	bool can_evict = drm_gem_shrinker_can_evict(gs, gfp);
+	unsigned long count;
+
+	dontneed = max(dontneed, 0L);
+	willneed = max(willneed, 0L);
+	trace_drm_gem_shrinker_count(gs->dev, dontneed, willneed, can_evict);
+
+	count = dontneed;
+	if (can_evict)
+		count += willneed;
+
+	return count ? min(count, SHRINK_EMPTY - 1) : SHRINK_EMPTY;
+}
+EXPORT_SYMBOL_GPL(drm_gem_shrinker_count);
+
+static unsigned long
+drm_gem_shrinker_count_objects(struct shrinker *shrinker,
+			       struct shrink_control *sc)
+{
+	return drm_gem_shrinker_count(shrinker->private_data, sc->gfp_mask);
+}
+
+/* One stage of a scan, passed to the LRU scan as drm_gem_lru_scan_ctx.priv */
+struct drm_gem_shrinker_stage_ctx {
+	struct drm_gem_shrinker *gs;
+	int (*shrink)(struct drm_gem_object *obj,
+		      struct drm_gem_lru_scan_ctx *ctx);
+	/* Waits for busy objects until this time, if wait is set */
+	unsigned long deadline;
+	bool wait;
+	unsigned long declined;
+	unsigned long waited;
+};
+
+static bool drm_gem_shrinker_shrink_one(struct drm_gem_object *obj,
+					struct drm_gem_lru_scan_ctx *ctx)
+{
+	struct drm_gem_shrinker_stage_ctx *stage = ctx->priv;
+	int ret;
+
+	/* Used since the last scan: second chance, back to the LRU tail. */
+	if (obj->lru_referenced) {
+		WRITE_ONCE(obj->lru_referenced, false);
+		return false;
+	}
+
+	if (dma_resv_test_signaled(obj->resv, DMA_RESV_USAGE_BOOKKEEP)) {
+		/* A busy stage only retries objects that were busy. */
+		if (stage->wait)
+			return false;
+	} else {
+		long timeout = (long)(stage->deadline - jiffies);
+
+		/* The budget is for the whole stage, not per object. */
+		if (!stage->wait || timeout <= 0)
+			return false;
+
+		stage->waited++;
+		timeout = dma_resv_wait_timeout(obj->resv,
+						DMA_RESV_USAGE_BOOKKEEP, false,
+						timeout);
+		if (timeout <= 0)
+			return false;
+	}
+
+	ret = stage->shrink(obj, ctx);
+	if (ret == -EBUSY)
+		stage->declined++;
+
+	return !ret;
+}
+
+static bool drm_gem_shrinker_can_block(gfp_t gfp)
+{
+	return (gfp & __GFP_DIRECT_RECLAIM) ||
+	       (current_is_kswapd() && (gfp & __GFP_KSWAPD_RECLAIM));
+}
+
+static unsigned long
+drm_gem_shrinker_scan(struct drm_gem_shrinker *gs, struct shrink_control *sc,
+		      struct drm_gem_shrinker_scan_stats *stats)
+{
+	const struct drm_gem_shrinker_funcs *funcs = gs->funcs;
+	bool can_evict = drm_gem_shrinker_can_evict(gs, sc->gfp_mask);
+	bool can_block = drm_gem_shrinker_can_block(sc->gfp_mask);
+	struct {
+		struct drm_gem_lru *lru;
+		int (*shrink)(struct drm_gem_object *obj,
+			      struct drm_gem_lru_scan_ctx *ctx);
+		bool wait;
+		bool cond;
+	} stages[DRM_GEM_SHRINKER_NR_STAGES] = {
+		[DRM_GEM_SHRINKER_PURGE_IDLE] = {
+			&gs->dontneed, funcs->purge, false, true },
+		[DRM_GEM_SHRINKER_EVICT_IDLE] = {
+			&gs->willneed, funcs->evict, false, can_evict },
+		[DRM_GEM_SHRINKER_PURGE_BUSY] = {
+			&gs->dontneed, funcs->purge, true, can_block },
+		[DRM_GEM_SHRINKER_EVICT_BUSY] = {
+			&gs->willneed, funcs->evict, true,
+			can_evict && can_block },
+	};
+	struct drm_gem_lru_scan_ctx ctx = {};
+	unsigned long freed = 0, remaining = 0, ret;
+	/* What the last stage that ran on each LRU left */
+	unsigned long left_dontneed = 0, left_willneed = 0;
+	unsigned int i;
+
+	memset(stats, 0, sizeof(*stats));
+	stats->nr_to_scan = sc->nr_to_scan;
+
+	if (can_evict && current_is_kswapd() && (sc->gfp_mask & __GFP_IO) &&
+	    READ_ONCE(drm_gem_shrinker_writeback))
+		ctx.flags |= DRM_GEM_LRU_SCAN_WRITEBACK;
+	if (can_evict)
+		ctx.flags |= DRM_GEM_LRU_SCAN_CAN_SWAP;
+	if (can_block)
+		ctx.flags |= DRM_GEM_LRU_SCAN_CAN_BLOCK;
+
+	for (i = 0; i < ARRAY_SIZE(stages) && freed < sc->nr_to_scan; i++) {
+		struct drm_gem_shrinker_stage_ctx stage = {
+			.gs = gs,
+			.shrink = stages[i].shrink,
+			.wait = stages[i].wait,
+			.deadline = jiffies + READ_ONCE(gs->wait_jiffies),
+		};
+		unsigned long stage_freed, stage_remaining = 0;
+
+		if (!stages[i].cond || !stages[i].shrink)
+			continue;
+
+		ctx.priv = &stage;
+		stage_freed = drm_gem_lru_scan(gs->dev, stages[i].lru,
+					       sc->nr_to_scan - freed,
+					       &stage_remaining,
+					       drm_gem_shrinker_shrink_one,
+					       &ctx);
+
+		trace_drm_gem_shrinker_stage(gs->dev, i, sc->nr_to_scan - freed,
+					     stage_freed, stage_remaining);
+
+		stats->stages_run |= BIT(i);
+		stats->stage_freed[i] = stage_freed;
+		stats->declined += stage.declined;
+		stats->waited += stage.waited;
+		freed += stage_freed;
+		if (stages[i].lru == &gs->dontneed)
+			left_dontneed = stage_remaining;
+		else
+			left_willneed = stage_remaining;
+
+		if (i == DRM_GEM_SHRINKER_PURGE_IDLE ||
+		    i == DRM_GEM_SHRINKER_PURGE_BUSY)
+			atomic_long_add(stage_freed, &gs->purged_pages);
+		else
+			atomic_long_add(stage_freed, &gs->evicted_pages);
+	}
+
+	sc->nr_scanned = ctx.nr_scanned;
+	remaining = left_dontneed + left_willneed;
+
+	/*
+	 * Report every page freed. Without progress, ask to be called again
+	 * only if something that was looked at may become reclaimable.
+	 */
+	if (freed)
+		ret = freed;
+	else if (remaining && ctx.nr_scanned)
+		ret = 0;
+	else
+		ret = SHRINK_STOP;
+
+	stats->nr_scanned = ctx.nr_scanned;
+	stats->freed = freed;
+	stats->remaining = remaining;
+	stats->ret = ret;
+
+	trace_drm_gem_shrinker_scan(gs->dev, sc->nr_to_scan, ctx.nr_scanned,
+				    freed, remaining, ret);
+
+	if (ctx.nr_scanned) {
+		spin_lock(&gs->stats_lock);
+		gs->last_scan = *stats;
+		spin_unlock(&gs->stats_lock);
+	}
+
+	return ret;
+}
+
+static unsigned long
+drm_gem_shrinker_scan_objects(struct shrinker *shrinker,
+			      struct shrink_control *sc)
+{
+	struct drm_gem_shrinker_scan_stats stats;
+
+	return drm_gem_shrinker_scan(shrinker->private_data, sc, &stats);
+}
+
+/**
+ * drm_gem_shrinker_shrink - Run a shrinker scan as memory reclaim would
+ * @gs: GEM shrinker
+ * @nr_to_scan: Number of pages to reclaim
+ * @gfp: Allocation flags of the simulated caller; they decide whether the
+ *       scan may evict (%__GFP_FS) and wait (%__GFP_DIRECT_RECLAIM)
+ * @stats: Returns the figures of the scan, may be NULL
+ *
+ * Runs &shrinker.scan_objects of the GEM shrinker inside
+ * fs_reclaim_acquire(), so that lockdep checks it as if reclaim had called
+ * it. For debugfs and tests.
+ *
+ * Context: Process context. Must not be called with a reservation lock or
+ * &drm_device.gem_lru_mutex held.
+ *
+ * Returns:
+ * The value of &shrinker.scan_objects: the number of pages freed, 0, or
+ * %SHRINK_STOP.
+ */
+unsigned long drm_gem_shrinker_shrink(struct drm_gem_shrinker *gs,
+				      unsigned long nr_to_scan, gfp_t gfp,
+				      struct drm_gem_shrinker_scan_stats *stats)
+{
+	struct drm_gem_shrinker_scan_stats local;
+	struct shrink_control sc = {
+		.gfp_mask = gfp,
+		.nr_to_scan = nr_to_scan,
+	};
+	unsigned long ret;
+
+	fs_reclaim_acquire(gfp);
+	ret = drm_gem_shrinker_scan(gs, &sc, stats ?: &local);
+	fs_reclaim_release(gfp);
+
+	return ret;
+}
+EXPORT_SYMBOL_GPL(drm_gem_shrinker_shrink);
+
+#if defined(CONFIG_DEBUG_FS)
+static int drm_gem_shrinker_stats_show(struct seq_file *m, void *data)
+{
+	static const char * const names[] = {
+		"pinned", "willneed", "dontneed", "evicted",
+	};
+	struct drm_gem_shrinker *gs = m->private;
+	struct drm_device *dev = gs->dev;
+	struct drm_gem_lru *lrus[] = {
+		&gs->pinned, &gs->willneed, &gs->dontneed, &gs->evicted,
+	};
+	struct drm_gem_shrinker_scan_stats last;
+	unsigned long objects[ARRAY_SIZE(lrus)], pages[ARRAY_SIZE(lrus)];
+	unsigned int i;
+
+	mutex_lock(&dev->gem_lru_mutex);
+	for (i = 0; i < ARRAY_SIZE(lrus); i++) {
+		objects[i] = list_count_nodes(&lrus[i]->list);
+		pages[i] = lrus[i]->count;
+	}
+	mutex_unlock(&dev->gem_lru_mutex);
+
+	spin_lock(&gs->stats_lock);
+	last = gs->last_scan;
+	spin_unlock(&gs->stats_lock);
+
+	seq_printf(m, "%-10s %10s %10s\n", "state", "objects", "pages");
+	for (i = 0; i < ARRAY_SIZE(lrus); i++)
+		seq_printf(m, "%-10s %10lu %10lu\n", names[i], objects[i],
+			   pages[i]);
+	seq_printf(m, "can_evict: %d\n",
+		   drm_gem_shrinker_can_evict(gs, GFP_KERNEL));
+	seq_printf(m, "purged_pages: %ld\n",
+		   atomic_long_read(&gs->purged_pages));
+	seq_printf(m, "evicted_pages: %ld\n",
+		   atomic_long_read(&gs->evicted_pages));
+	seq_printf(m, "swapin_pages: %ld\n",
+		   atomic_long_read(&gs->swapin_pages));
+	seq_printf(m, "last_scan: nr_to_scan=%lu nr_scanned=%lu freed=%lu remaining=%lu declined=%lu waited=%lu ret=%ld\n",
+		   last.nr_to_scan, last.nr_scanned, last.freed,
+		   last.remaining, last.declined, last.waited, (long)last.ret);
+	seq_printf(m, "last_scan_stage_freed: purge_idle=%lu evict_idle=%lu purge_busy=%lu evict_busy=%lu\n",
+		   last.stage_freed[DRM_GEM_SHRINKER_PURGE_IDLE],
+		   last.stage_freed[DRM_GEM_SHRINKER_EVICT_IDLE],
+		   last.stage_freed[DRM_GEM_SHRINKER_PURGE_BUSY],
+		   last.stage_freed[DRM_GEM_SHRINKER_EVICT_BUSY]);
+
+	return 0;
+}
+DEFINE_SHOW_ATTRIBUTE(drm_gem_shrinker_stats);
+
+static ssize_t drm_gem_shrinker_shrink_write(struct file *file,
+					     const char __user *ubuf,
+					     size_t len, loff_t *offp)
+{
+	struct drm_gem_shrinker *gs = file_inode(file)->i_private;
+	unsigned long nr_to_scan, freed = 0, ret;
+	unsigned int idle = 0;
+	int err;
+
+	err = kstrtoul_from_user(ubuf, len, 0, &nr_to_scan);
+	if (err)
+		return err;
+	if (!nr_to_scan)
+		return -EINVAL;
+
+	/*
+	 * Like the core reclaim, call the scan again while it makes progress
+	 * or may make some: the first scan may only clear the marks of recent
+	 * uses. Stop after two scans in a row that freed nothing.
+	 */
+	while (freed < nr_to_scan && idle < 2) {
+		ret = drm_gem_shrinker_shrink(gs, nr_to_scan - freed,
+					      GFP_KERNEL, NULL);
+		if (ret == SHRINK_STOP)
+			break;
+		freed += ret;
+		idle = ret ? 0 : idle + 1;
+		cond_resched();
+	}
+
+	return len;
+}
+
+static const struct file_operations drm_gem_shrinker_shrink_fops = {
+	.owner = THIS_MODULE,
+	.open = simple_open,
+	.write = drm_gem_shrinker_shrink_write,
+	.llseek = noop_llseek,
+};
+
+static void drm_gem_shrinker_debugfs_init(struct drm_gem_shrinker *gs)
+{
+	struct drm_device *dev = gs->dev;
+
+	if (!dev->debugfs_root)
+		return;
+
+	gs->debugfs = debugfs_create_dir("gem_shrinker", dev->debugfs_root);
+	debugfs_create_file("stats", 0444, gs->debugfs, gs,
+			    &drm_gem_shrinker_stats_fops);
+	debugfs_create_file("shrink", 0200, gs->debugfs, gs,
+			    &drm_gem_shrinker_shrink_fops);
+}
+#else
+static void drm_gem_shrinker_debugfs_init(struct drm_gem_shrinker *gs)
+{
+}
+#endif
+
+static void drm_gem_shrinker_release(struct drm_device *dev, void *ptr)
+{
+	struct drm_gem_shrinker *gs = ptr;
+
+	/* Waits for scans in progress. */
+	shrinker_free(gs->shrinker);
+	debugfs_remove_recursive(gs->debugfs);
+
+	drm_WARN_ON(dev, !list_empty(&gs->pinned.list));
+	drm_WARN_ON(dev, !list_empty(&gs->willneed.list));
+	drm_WARN_ON(dev, !list_empty(&gs->dontneed.list));
+	drm_WARN_ON(dev, !list_empty(&gs->evicted.list));
+
+	dev->gem_shrinker = NULL;
+	kfree(gs);
+}
+
+/**
+ * drmm_gem_shrinker_init - Create and register the GEM shrinker of a device
+ * @dev: DRM device
+ * @funcs: Reclaim callbacks
+ *
+ * Creates the GEM shrinker of @dev, sets &drm_device.gem_shrinker, registers
+ * it with the core memory management and creates its debugfs files. It is
+ * unregistered and freed with the device (drmm-managed); all objects must be
+ * gone by then.
+ *
+ * Context: Process context, before the device has GEM objects.
+ *
+ * Returns:
+ * The shrinker, or an ERR_PTR()-encoded negative error code: -EINVAL if
+ * @funcs lacks a callback, -EBUSY if the device already has a shrinker,
+ * -ENOMEM if allocations failed.
+ */
+struct drm_gem_shrinker *
+drmm_gem_shrinker_init(struct drm_device *dev,
+		       const struct drm_gem_shrinker_funcs *funcs)
+{
+	struct drm_gem_shrinker *gs;
+	int ret;
+
+	if (drm_WARN_ON(dev, !funcs || !funcs->purge || !funcs->evict))
+		return ERR_PTR(-EINVAL);
+	if (drm_WARN_ON(dev, dev->gem_shrinker))
+		return ERR_PTR(-EBUSY);
+
+	gs = kzalloc(sizeof(*gs), GFP_KERNEL);
+	if (!gs)
+		return ERR_PTR(-ENOMEM);
+
+	gs->dev = dev;
+	gs->funcs = funcs;
+	gs->wait_jiffies = DRM_GEM_SHRINKER_WAIT_JIFFIES;
+	drm_gem_lru_init(&gs->pinned);
+	drm_gem_lru_init(&gs->willneed);
+	drm_gem_lru_init(&gs->dontneed);
+	drm_gem_lru_init(&gs->evicted);
+	spin_lock_init(&gs->stats_lock);
+
+	gs->shrinker = shrinker_alloc(0, "drm-gem:%s", dev->unique);
+	if (!gs->shrinker) {
+		kfree(gs);
+		return ERR_PTR(-ENOMEM);
+	}
+	gs->shrinker->count_objects = drm_gem_shrinker_count_objects;
+	gs->shrinker->scan_objects = drm_gem_shrinker_scan_objects;
+	gs->shrinker->private_data = gs;
+
+	/* Teach lockdep that reclaim takes the LRU lock. */
+	fs_reclaim_acquire(GFP_KERNEL);
+	might_lock(&dev->gem_lru_mutex);
+	fs_reclaim_release(GFP_KERNEL);
+
+	dev->gem_shrinker = gs;
+	drm_gem_shrinker_debugfs_init(gs);
+	shrinker_register(gs->shrinker);
+
+	ret = drmm_add_action_or_reset(dev, drm_gem_shrinker_release, gs);
+	if (ret)
+		return ERR_PTR(ret);
+
+	return gs;
+}
+EXPORT_SYMBOL_GPL(drmm_gem_shrinker_init);

@@ -1,0 +1,245 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+
+#ifndef __DRM_GEM_SHRINKER_H__
+#define __DRM_GEM_SHRINKER_H__
+
+#include <linux/atomic.h>
+#include <linux/gfp_types.h>
+#include <linux/spinlock.h>
+#include <linux/types.h>
+
+#include <drm/drm_gem.h>
+
+struct dentry;
+struct drm_device;
+struct shrinker;
+
+/**
+ * enum drm_gem_reclaim_state - Reclaim state of a GEM object
+ *
+ * Every object of a device with a GEM shrinker is in exactly one state. The
+ * owner of the object (e.g. the shmem helpers) computes it under the
+ * reservation lock and reports it with drm_gem_shrinker_update_state(); the
+ * shrinker keeps one LRU per state that holds pages.
+ */
+enum drm_gem_reclaim_state {
+	/**
+	 * @DRM_GEM_RECLAIM_UNBACKED: No backing pages. Not on any LRU.
+	 */
+	DRM_GEM_RECLAIM_UNBACKED,
+
+	/**
+	 * @DRM_GEM_RECLAIM_PINNED: The pages must stay in memory (scanout,
+	 * dma-buf export or import, kernel mapping, hardware-owned pages).
+	 * Never reclaimed.
+	 */
+	DRM_GEM_RECLAIM_PINNED,
+
+	/**
+	 * @DRM_GEM_RECLAIM_WILLNEED: Backed, not pinned, contents needed. May
+	 * be evicted to swap when eviction is possible.
+	 */
+	DRM_GEM_RECLAIM_WILLNEED,
+
+	/**
+	 * @DRM_GEM_RECLAIM_DONTNEED: Backed, not pinned, userspace marked the
+	 * contents as not needed. May be purged.
+	 */
+	DRM_GEM_RECLAIM_DONTNEED,
+
+	/**
+	 * @DRM_GEM_RECLAIM_EVICTED: The pages were given back to the backing
+	 * store (and possibly swap) and come back on the next use.
+	 */
+	DRM_GEM_RECLAIM_EVICTED,
+
+	/**
+	 * @DRM_GEM_RECLAIM_PURGED: The contents were discarded for good. Not
+	 * on any LRU.
+	 */
+	DRM_GEM_RECLAIM_PURGED,
+};
+
+/**
+ * enum drm_gem_shrinker_stage - Stages of a shrinker scan, cheapest first
+ */
+enum drm_gem_shrinker_stage {
+	/** @DRM_GEM_SHRINKER_PURGE_IDLE: Purge idle DONTNEED objects. */
+	DRM_GEM_SHRINKER_PURGE_IDLE,
+	/** @DRM_GEM_SHRINKER_EVICT_IDLE: Evict idle WILLNEED objects. */
+	DRM_GEM_SHRINKER_EVICT_IDLE,
+	/**
+	 * @DRM_GEM_SHRINKER_PURGE_BUSY: Wait a bounded time for busy
+	 * DONTNEED objects, then purge them. Only when the caller may block.
+	 */
+	DRM_GEM_SHRINKER_PURGE_BUSY,
+	/**
+	 * @DRM_GEM_SHRINKER_EVICT_BUSY: Wait a bounded time for busy
+	 * WILLNEED objects, then evict them. Only when the caller may block.
+	 */
+	DRM_GEM_SHRINKER_EVICT_BUSY,
+	/** @DRM_GEM_SHRINKER_NR_STAGES: Number of stages. */
+	DRM_GEM_SHRINKER_NR_STAGES,
+};
+
+/**
+ * enum drm_gem_shrinker_swap - Swap availability as seen by the shrinker
+ */
+enum drm_gem_shrinker_swap {
+	/** @DRM_GEM_SHRINKER_SWAP_AUTO: Ask get_nr_swap_pages(). */
+	DRM_GEM_SHRINKER_SWAP_AUTO,
+	/**
+	 * @DRM_GEM_SHRINKER_SWAP_AVAILABLE: Behave as if swap space was
+	 * available. For tests on machines without swap: evicted pages then
+	 * stay in the page cache of the backing store.
+	 */
+	DRM_GEM_SHRINKER_SWAP_AVAILABLE,
+	/** @DRM_GEM_SHRINKER_SWAP_NONE: Behave as if there was no swap. */
+	DRM_GEM_SHRINKER_SWAP_NONE,
+};
+
+/**
+ * struct drm_gem_shrinker_funcs - Reclaim callbacks of a GEM shrinker
+ *
+ * Both callbacks are called from memory reclaim, with the reservation lock
+ * of @obj held (trylocked by the scan), the object idle (no unsignalled
+ * fence of any usage, %DMA_RESV_USAGE_BOOKKEEP included) and a reference on
+ * it. They must re-check the state of the object, which may have changed
+ * between the LRU walk and the lock, and must not allocate memory with
+ * direct reclaim, take a reservation lock without trylocking it, wake up a
+ * runtime-suspended device or wait without bound.
+ *
+ * On success they release the backing pages and report the new state with
+ * drm_gem_shrinker_update_state(), which moves the object off the LRU being
+ * scanned.
+ */
+struct drm_gem_shrinker_funcs {
+	/**
+	 * @purge: Discard the contents of a DONTNEED object.
+	 *
+	 * Returns 0 if the pages were released, -EBUSY if the driver declines
+	 * the object for now (e.g. its device is runtime-suspended), or
+	 * another negative error code.
+	 */
+	int (*purge)(struct drm_gem_object *obj,
+		     struct drm_gem_lru_scan_ctx *ctx);
+
+	/**
+	 * @evict: Give the pages of a WILLNEED object back to the backing
+	 * store, keeping the contents. The %DRM_GEM_LRU_SCAN_WRITEBACK flag of
+	 * @ctx asks to start writing them to swap at once.
+	 *
+	 * Returns 0 if the pages were released, -EBUSY if the driver declines
+	 * the object for now, or another negative error code.
+	 */
+	int (*evict)(struct drm_gem_object *obj,
+		     struct drm_gem_lru_scan_ctx *ctx);
+};
+
+/**
+ * struct drm_gem_shrinker_scan_stats - Figures of one shrinker scan
+ *
+ * All sizes are in pages.
+ */
+struct drm_gem_shrinker_scan_stats {
+	/** @nr_to_scan: Pages the caller asked for. */
+	unsigned long nr_to_scan;
+	/** @nr_scanned: Pages of all the objects looked at. */
+	unsigned long nr_scanned;
+	/** @freed: Pages released, all stages together. */
+	unsigned long freed;
+	/** @remaining: Pages left reclaimable: locked, busy or declined. */
+	unsigned long remaining;
+	/** @declined: Objects the driver declined with -EBUSY. */
+	unsigned long declined;
+	/** @waited: Objects whose fences the scan waited for. */
+	unsigned long waited;
+	/** @stage_freed: Pages released per &enum drm_gem_shrinker_stage. */
+	unsigned long stage_freed[DRM_GEM_SHRINKER_NR_STAGES];
+	/** @stages_run: Bit mask of the stages that ran. */
+	unsigned int stages_run;
+	/** @ret: The value returned to the caller. */
+	unsigned long ret;
+};
+
+/**
+ * struct drm_gem_shrinker - Memory shrinker for the GEM objects of a device
+ *
+ * Created by drmm_gem_shrinker_init() and reached through
+ * &drm_device.gem_shrinker. The LRUs and the objects on them are protected
+ * by &drm_device.gem_lru_mutex; their page counts are read without it.
+ */
+struct drm_gem_shrinker {
+	/** @dev: The device. */
+	struct drm_device *dev;
+
+	/** @funcs: Reclaim callbacks. */
+	const struct drm_gem_shrinker_funcs *funcs;
+
+	/** @shrinker: The memory shrinker registered with the core MM. */
+	struct shrinker *shrinker;
+
+	/** @pinned: LRU of %DRM_GEM_RECLAIM_PINNED objects. */
+	struct drm_gem_lru pinned;
+
+	/** @willneed: LRU of %DRM_GEM_RECLAIM_WILLNEED objects. */
+	struct drm_gem_lru willneed;
+
+	/** @dontneed: LRU of %DRM_GEM_RECLAIM_DONTNEED objects. */
+	struct drm_gem_lru dontneed;
+
+	/** @evicted: LRU of %DRM_GEM_RECLAIM_EVICTED objects. */
+	struct drm_gem_lru evicted;
+
+	/**
+	 * @swap: Swap availability, &enum drm_gem_shrinker_swap. Tests set
+	 * it to %DRM_GEM_SHRINKER_SWAP_AVAILABLE on machines without swap.
+	 */
+	int swap;
+
+	/**
+	 * @wait_jiffies: Time budget of each busy stage for waiting on
+	 * fences. Defaults to %DRM_GEM_SHRINKER_WAIT_JIFFIES.
+	 */
+	unsigned long wait_jiffies;
+
+	/** @purged_pages: Pages purged since the device was created. */
+	atomic_long_t purged_pages;
+
+	/** @evicted_pages: Pages evicted since the device was created. */
+	atomic_long_t evicted_pages;
+
+	/** @swapin_pages: Pages of evicted objects brought back. */
+	atomic_long_t swapin_pages;
+
+	/** @stats_lock: Protects @last_scan. */
+	spinlock_t stats_lock;
+
+	/** @last_scan: Figures of the last scan that looked at an object. */
+	struct drm_gem_shrinker_scan_stats last_scan;
+
+	/** @debugfs: The gem_shrinker directory of the device in debugfs. */
+	struct dentry *debugfs;
+};
+
+/**
+ * DRM_GEM_SHRINKER_WAIT_JIFFIES - Default fence-wait budget of a busy stage
+ */
+#define DRM_GEM_SHRINKER_WAIT_JIFFIES	10
+
+struct drm_gem_shrinker *
+drmm_gem_shrinker_init(struct drm_device *dev,
+		       const struct drm_gem_shrinker_funcs *funcs);
+
+void drm_gem_shrinker_update_state(struct drm_gem_object *obj,
+				   enum drm_gem_reclaim_state state);
+
+bool drm_gem_shrinker_can_evict(struct drm_gem_shrinker *gs, gfp_t gfp);
+
+unsigned long drm_gem_shrinker_count(struct drm_gem_shrinker *gs, gfp_t gfp);
+
+unsigned long drm_gem_shrinker_shrink(struct drm_gem_shrinker *gs,
+				      unsigned long nr_to_scan, gfp_t gfp,
+				      struct drm_gem_shrinker_scan_stats *stats);
+
+#endif /* __DRM_GEM_SHRINKER_H__ */
