@@ -163,10 +163,10 @@ struct drm_gem_shmem_object {
 	/**
 	 * @evicted:
 	 *
-	 * The pages were released to shmem (and possibly swap) while users
-	 * still hold use references; they come back on the next use. Only set
-	 * by eviction, which a memory shrinker performs; always false without
-	 * one.
+	 * The pages were given back to the shmem file (and possibly swap) by
+	 * drm_gem_shmem_evict_locked(), keeping the contents; they come back
+	 * on the next use, and the flag is cleared then. Cleared as well when
+	 * the last use reference is dropped or the object is purged.
 	 *
 	 * Protected by the reservation lock.
 	 */
@@ -219,7 +219,8 @@ int drm_gem_shmem_madvise_locked(struct drm_gem_shmem_object *shmem, int madv);
  *
  * An object is purgeable when userspace marked it
  * %DRM_GEM_SHMEM_MADV_DONTNEED, it is not pinned (which includes vmap), it is
- * backed by pages, and it is neither exported nor imported through dma-buf.
+ * backed by pages or was evicted (purging then frees its swap), and it is
+ * neither exported nor imported through dma-buf.
  * CPU mappings do not prevent purging: drm_gem_shmem_purge_locked() unmaps
  * them.
  *
@@ -231,11 +232,38 @@ int drm_gem_shmem_madvise_locked(struct drm_gem_shmem_object *shmem, int madv);
 static inline bool drm_gem_shmem_is_purgeable(struct drm_gem_shmem_object *shmem)
 {
 	return shmem->madv == DRM_GEM_SHMEM_MADV_DONTNEED &&
-		!refcount_read(&shmem->pages_pin_count) && shmem->pages &&
+		!refcount_read(&shmem->pages_pin_count) &&
+		(shmem->pages || shmem->evicted) &&
 		!shmem->base.dma_buf && !shmem->base.import_attach;
 }
 
 void drm_gem_shmem_purge_locked(struct drm_gem_shmem_object *shmem);
+
+/**
+ * drm_gem_shmem_is_evictable - Test whether a shmem GEM object can be evicted
+ * @shmem: shmem GEM object
+ *
+ * An object is evictable when its contents are needed
+ * (%DRM_GEM_SHMEM_MADV_WILLNEED), it is backed by pages, it is not pinned
+ * (which includes vmap), and it is neither exported nor imported through
+ * dma-buf. CPU mappings do not prevent eviction: drm_gem_shmem_evict_locked()
+ * unmaps them and the next CPU access faults the pages back in.
+ *
+ * Context: The answer is only stable while the reservation lock is held.
+ *
+ * Returns:
+ * True if drm_gem_shmem_evict_locked() may be called, false otherwise.
+ */
+static inline bool drm_gem_shmem_is_evictable(struct drm_gem_shmem_object *shmem)
+{
+	return shmem->madv == DRM_GEM_SHMEM_MADV_WILLNEED &&
+		!refcount_read(&shmem->pages_pin_count) && shmem->pages &&
+		!shmem->base.dma_buf && !shmem->base.import_attach;
+}
+
+int drm_gem_shmem_evict_locked(struct drm_gem_shmem_object *shmem);
+int drm_gem_shmem_swapin_locked(struct drm_gem_shmem_object *shmem);
+int drmm_gem_shmem_init_shrinker(struct drm_device *dev);
 
 struct sg_table *drm_gem_shmem_get_sg_table(struct drm_gem_shmem_object *shmem);
 struct sg_table *drm_gem_shmem_get_pages_sgt_locked(struct drm_gem_shmem_object *shmem);

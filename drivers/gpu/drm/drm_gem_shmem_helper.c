@@ -3,13 +3,18 @@
  * Copyright 2018 Noralf Trønnes
  */
 
+#include <linux/debugfs.h>
 #include <linux/dma-buf.h>
 #include <linux/export.h>
+#include <linux/fault-inject.h>
 #include <linux/module.h>
 #include <linux/mutex.h>
+#include <linux/pagemap.h>
 #include <linux/shmem_fs.h>
 #include <linux/slab.h>
+#include <linux/swap.h>
 #include <linux/vmalloc.h>
+#include <linux/writeback.h>
 
 #ifdef CONFIG_X86
 #include <asm/set_memory.h>
@@ -19,6 +24,7 @@
 #include <drm/drm_device.h>
 #include <drm/drm_drv.h>
 #include <drm/drm_gem_shmem_helper.h>
+#include <drm/drm_gem_shrinker.h>
 #include <drm/drm_prime.h>
 #include <drm/drm_print.h>
 
@@ -54,6 +60,170 @@ MODULE_IMPORT_NS(DMA_BUF);
  *   evicted nor purged while pinned. Pinning an object that is already pinned
  *   does not take the reservation lock, so it can be done in paths that must
  *   not take it.
+ */
+
+/**
+ * DOC: memory shrinker
+ *
+ * A driver makes the shmem GEM objects of a device reclaimable with one call
+ * to drmm_gem_shmem_init_shrinker() at probe. The helpers then keep every
+ * object on the LRU of its state in the device's GEM shrinker (see the GEM
+ * shrinker core): pinned, WILLNEED, DONTNEED or evicted; objects without
+ * pages and purged objects are on none. Under memory pressure the shrinker
+ * purges idle DONTNEED objects with drm_gem_shmem_purge_locked() and, when
+ * swap space is available, evicts idle WILLNEED objects with
+ * drm_gem_shmem_evict_locked(). Objects that are pinned, mapped into the
+ * kernel (vmap), exported or imported through dma-buf are never touched; a
+ * CPU mapping (mmap) is not a pin: it is zapped and faults the pages back.
+ * The helpers notice an export (&drm_gem_object.dma_buf) the next time they
+ * look at the object: until an attachment pins it, or the first scan that
+ * reaches it moves it to the pinned LRU, the count still includes it. An
+ * evicted object that userspace marks DONTNEED is purged, which frees its
+ * swap.
+ *
+ * The object states map onto the fields of &drm_gem_shmem_object:
+ *
+ * ============ ==================================================== ===========
+ * state        condition (reservation lock held)                    reclaim
+ * ============ ==================================================== ===========
+ * unbacked     no @pages, not @evicted                              none
+ * pinned       @pages_pin_count > 0, or exported/imported           never
+ * willneed     @pages, @madv == %DRM_GEM_SHMEM_MADV_WILLNEED        evict
+ * dontneed     @pages, @madv == %DRM_GEM_SHMEM_MADV_DONTNEED        purge
+ * evicted      no @pages, @evicted                                  none
+ * purged       @madv == %DRM_GEM_SHMEM_MADV_PURGED                  final
+ * ============ ==================================================== ===========
+ *
+ * Before the pages of an object go, the shrinker calls its
+ * &drm_gem_object_funcs.evict with the reservation lock held: the driver
+ * removes the object from the GPU page tables there (or tells the host to
+ * stop using the pages), and may return -EBUSY to keep the object for now,
+ * e.g. while its device is runtime-suspended. The hook runs in memory
+ * reclaim: it must not allocate with reclaim, block on other reservation
+ * locks or wait without bound.
+ *
+ * Evicted pages go back to the shmem file dirty, from where the core memory
+ * management writes them to swap. Any use brings them back:
+ * drm_gem_shmem_swapin_locked(), called by pin, vmap, the CPU fault handler,
+ * drm_gem_shmem_get_pages_sgt_locked() and the driver's submit path. Every
+ * use also moves the object to the tail of its LRU, so that recently used
+ * objects are reclaimed last. A driver that caches the sg_table pointer must
+ * get it again after an eviction (its &drm_gem_object_funcs.evict tells it
+ * when that happens).
+ */
+
+/**
+ * DOC: validating objects for a job
+ *
+ * The GPU must only see resident objects, and the shrinker must not take
+ * away the pages of an object while a job uses it. Fences make that work: the
+ * shrinker skips objects with unsignalled fences of any usage (it waits, for
+ * a bounded time, only when the caller of reclaim may block). A submit path
+ * therefore does, for each job:
+ *
+ * 1. Prepare the job: look up the objects, allocate everything, initialize
+ *    the scheduler job with drm_sched_job_init().
+ * 2. Lock the reservations of all objects, with drm_exec for several, and
+ *    reserve fence slots with drm_exec_prepare_obj().
+ * 3. For each object: reject a purged or DONTNEED object with -EINVAL, call
+ *    drm_gem_shmem_swapin_locked() (when the object is resident, it only
+ *    marks it as used, without a lock), get the sg_table again with
+ *    drm_gem_shmem_get_pages_sgt_locked() if the object was evicted, and
+ *    restore the GPU mapping.
+ * 4. Arm the job with drm_sched_job_arm(), which creates its finished fence,
+ *    and add that fence to every reservation with dma_resv_add_fence(). No
+ *    step may fail after drm_sched_job_arm().
+ * 5. Unlock the reservations and push the job with drm_sched_entity_push_job().
+ *
+ * From step 4 on the object is busy until the job completes, so the shrinker
+ * leaves it alone. Between step 3 and step 4 the reservation locks keep it
+ * safe, as the shrinker only trylocks them. Fence-signalling code (run_job,
+ * the GPU fault handler) must neither take a reservation lock nor allocate
+ * memory with reclaim, because reclaim may wait for its fence.
+ *
+ * .. code-block:: c
+ *
+ *	static int driver_validate(struct drm_gem_shmem_object *shmem)
+ *	{
+ *		struct sg_table *sgt;
+ *		int ret;
+ *
+ *		if (shmem->madv != DRM_GEM_SHMEM_MADV_WILLNEED)
+ *			return -EINVAL;
+ *
+ *		ret = drm_gem_shmem_swapin_locked(shmem);
+ *		if (ret)
+ *			return ret;
+ *
+ *		sgt = drm_gem_shmem_get_pages_sgt_locked(shmem);
+ *		if (IS_ERR(sgt))
+ *			return PTR_ERR(sgt);
+ *
+ *		return driver_map_on_gpu(shmem, sgt);	// no-op if mapped
+ *	}
+ *
+ *	static int driver_submit(struct driver_job *job)
+ *	{
+ *		struct drm_gem_object *obj;
+ *		struct drm_exec exec;
+ *		unsigned long i;
+ *		int ret;
+ *
+ *		drm_exec_init(&exec, DRM_EXEC_INTERRUPTIBLE_WAIT, job->bo_count);
+ *		drm_exec_until_all_locked(&exec) {
+ *			for (i = 0; i < job->bo_count; i++) {
+ *				ret = drm_exec_prepare_obj(&exec, job->bos[i], 1);
+ *				drm_exec_retry_on_contention(&exec);
+ *				if (ret)
+ *					goto out_fini;
+ *			}
+ *		}
+ *
+ *		drm_exec_for_each_locked_object(&exec, obj) {
+ *			ret = driver_validate(to_drm_gem_shmem_obj(obj));
+ *			if (ret)
+ *				goto out_fini;
+ *		}
+ *
+ *		drm_sched_job_arm(&job->base);
+ *		drm_exec_for_each_locked_object(&exec, obj)
+ *			dma_resv_add_fence(obj->resv, &job->base.s_fence->finished,
+ *					   DMA_RESV_USAGE_WRITE);
+ *		drm_exec_fini(&exec);
+ *
+ *		drm_sched_entity_push_job(&job->base);
+ *		return 0;
+ *
+ *	out_fini:
+ *		drm_exec_fini(&exec);
+ *		return ret;
+ *	}
+ *
+ * The driver side of reclaim is its &drm_gem_object_funcs.evict:
+ *
+ * .. code-block:: c
+ *
+ *	static int driver_gem_evict(struct drm_gem_object *obj)
+ *	{
+ *		struct driver_bo *bo = to_driver_bo(obj);
+ *
+ *		// Never wake up the device from reclaim.
+ *		if (!pm_runtime_get_if_active(bo->dev))
+ *			return -EBUSY;
+ *
+ *		driver_unmap_from_gpu(bo);	// called with obj->resv held
+ *		pm_runtime_put(bo->dev);
+ *		return 0;
+ *	}
+ *
+ *	static int driver_probe(...)
+ *	{
+ *		...
+ *		ret = drmm_gem_shmem_init_shrinker(drm);
+ *		if (ret)
+ *			return ret;
+ *		...
+ *	}
  */
 
 static const struct drm_gem_object_funcs drm_gem_shmem_funcs = {
@@ -171,11 +341,88 @@ static void drm_gem_shmem_free_sgt(struct drm_gem_shmem_object *shmem)
 	shmem->sgt = NULL;
 }
 
+#ifdef CONFIG_FAULT_INJECTION
+static DECLARE_FAULT_ATTR(drm_gem_shmem_fail_alloc);
+static struct dentry *drm_gem_shmem_fail_alloc_dir;
+
+static int __init drm_gem_shmem_fault_inject_init(void)
+{
+	drm_gem_shmem_fail_alloc_dir =
+		fault_create_debugfs_attr("fail_drm_gem_shmem_alloc", NULL,
+					  &drm_gem_shmem_fail_alloc);
+	return 0;
+}
+module_init(drm_gem_shmem_fault_inject_init);
+
+static void __exit drm_gem_shmem_fault_inject_exit(void)
+{
+	if (!IS_ERR(drm_gem_shmem_fail_alloc_dir))
+		debugfs_remove_recursive(drm_gem_shmem_fail_alloc_dir);
+}
+module_exit(drm_gem_shmem_fault_inject_exit);
+#endif
+
+/*
+ * Fault-injection point in front of each allocation needed to bring pages
+ * back (pages, sg_table, DMA mapping, kernel mapping). Driven per task with
+ * /proc/self/fail-nth or current->fail_nth (the KUnit tests do that), or for
+ * everybody through debugfs/fail_drm_gem_shmem_alloc.
+ */
+static bool drm_gem_shmem_should_fail_alloc(size_t size)
+{
+#ifdef CONFIG_FAULT_INJECTION
+	return should_fail_ex(&drm_gem_shmem_fail_alloc, size, FAULT_NOWARN);
+#else
+	return false;
+#endif
+}
+
+static enum drm_gem_reclaim_state
+drm_gem_shmem_reclaim_state(struct drm_gem_shmem_object *shmem)
+{
+	struct drm_gem_object *obj = &shmem->base;
+
+	if (shmem->madv < 0)
+		return DRM_GEM_RECLAIM_PURGED;
+	if (refcount_read(&shmem->pages_pin_count))
+		return DRM_GEM_RECLAIM_PINNED;
+	/* Purging an evicted object frees its swap (zram is memory, too). */
+	if (shmem->evicted && shmem->madv == DRM_GEM_SHMEM_MADV_DONTNEED &&
+	    !obj->dma_buf)
+		return DRM_GEM_RECLAIM_DONTNEED;
+	if (!shmem->pages)
+		return shmem->evicted ? DRM_GEM_RECLAIM_EVICTED :
+					DRM_GEM_RECLAIM_UNBACKED;
+	if (obj->dma_buf || obj->import_attach)
+		return DRM_GEM_RECLAIM_PINNED;
+	if (shmem->madv == DRM_GEM_SHMEM_MADV_DONTNEED)
+		return DRM_GEM_RECLAIM_DONTNEED;
+
+	return DRM_GEM_RECLAIM_WILLNEED;
+}
+
+/*
+ * Put the object on the LRU of its current state, at the tail: called after
+ * every change of state and every use. Does nothing without a shrinker.
+ */
+static void drm_gem_shmem_update_lru_locked(struct drm_gem_shmem_object *shmem)
+{
+	struct drm_gem_object *obj = &shmem->base;
+
+	if (!obj->dev->gem_shrinker || obj->import_attach)
+		return;
+
+	drm_gem_shrinker_update_state(obj, drm_gem_shmem_reclaim_state(shmem));
+}
+
 /* Allocate the backing pages, without touching the counts */
 static int drm_gem_shmem_acquire_pages(struct drm_gem_shmem_object *shmem)
 {
 	struct drm_gem_object *obj = &shmem->base;
 	struct page **pages;
+
+	if (drm_gem_shmem_should_fail_alloc(obj->size))
+		return -ENOMEM;
 
 	pages = drm_gem_get_pages(obj);
 	if (IS_ERR(pages)) {
@@ -199,7 +446,13 @@ static int drm_gem_shmem_acquire_pages(struct drm_gem_shmem_object *shmem)
 	return 0;
 }
 
-/* Release the pages and the sg_table mapping them; the counts are unchanged */
+/*
+ * Release the pages and the sg_table mapping them; the counts are unchanged.
+ *
+ * The pages always go back dirty: the GPU and CPU writes through the
+ * PFN-mapped mmap() never dirty them, and the contents must survive in the
+ * shmem file (and swap) until the pages are needed again.
+ */
 static void drm_gem_shmem_release_pages(struct drm_gem_shmem_object *shmem)
 {
 	struct drm_gem_object *obj = &shmem->base;
@@ -212,30 +465,63 @@ static void drm_gem_shmem_release_pages(struct drm_gem_shmem_object *shmem)
 		set_pages_array_wb(shmem->pages, obj->size >> PAGE_SHIFT);
 #endif
 
-	drm_gem_put_pages(obj, shmem->pages,
-			  shmem->pages_mark_dirty_on_put,
+	drm_gem_put_pages(obj, shmem->pages, true,
 			  shmem->pages_mark_accessed_on_put);
 	shmem->pages = NULL;
 }
 
-/*
- * Make sure the backing pages are present, populating them on demand. This is
- * the one place that brings the pages of a used object (back) into memory: the
- * page-fault handler and every get/pin path go through it.
+/**
+ * drm_gem_shmem_swapin_locked - Bring the pages of a shmem GEM object back
+ * @shmem: shmem GEM object
+ *
+ * This function makes sure the backing pages of an object that has users
+ * (see &drm_gem_shmem_object.pages_use_count) are present: it populates
+ * them if they were never allocated or were evicted, reading evicted
+ * contents back from the shmem file and swap. It also marks the object as
+ * used, also when it was resident: with a shrinker, recently used objects
+ * are reclaimed last.
+ *
+ * It is the one place that brings pages back: pin, vmap, the CPU page-fault
+ * handler and drm_gem_shmem_get_pages_sgt_locked() call it, and so must
+ * driver submit paths, for every object of a job, with the reservation locks
+ * held, before the job's fence is added. See "Validating objects for a job"
+ * in the shmem helper documentation.
+ *
+ * Context: Process context, reservation lock held. May allocate and enter
+ * memory reclaim.
+ *
+ * Returns:
+ * 0 on success, also when nothing had to be done, -ENOMEM if the pages
+ * could not be allocated or the object was purged, or another negative error
+ * code from the shmem file. On failure the object is unchanged and a later
+ * call may succeed.
  */
-static int drm_gem_shmem_swapin_locked(struct drm_gem_shmem_object *shmem)
+int drm_gem_shmem_swapin_locked(struct drm_gem_shmem_object *shmem)
 {
+	struct drm_gem_object *obj = &shmem->base;
+	int ret;
+
 	drm_gem_shmem_resv_assert_held(shmem);
 
-	if (shmem->pages)
+	if (obj->import_attach)
 		return 0;
 
 	/* The contents are gone for good; don't hand out fresh pages. */
 	if (shmem->madv < 0)
 		return -ENOMEM;
 
-	return drm_gem_shmem_acquire_pages(shmem);
+	if (!shmem->pages && refcount_read(&shmem->pages_use_count)) {
+		ret = drm_gem_shmem_acquire_pages(shmem);
+		if (ret)
+			return ret;
+		shmem->evicted = false;
+	}
+
+	drm_gem_shmem_update_lru_locked(shmem);
+
+	return 0;
 }
+EXPORT_SYMBOL_GPL(drm_gem_shmem_swapin_locked);
 
 /* Take a use reference without populating the pages */
 static void drm_gem_shmem_get_use_locked(struct drm_gem_shmem_object *shmem)
@@ -244,6 +530,15 @@ static void drm_gem_shmem_get_use_locked(struct drm_gem_shmem_object *shmem)
 
 	if (!refcount_inc_not_zero(&shmem->pages_use_count))
 		refcount_set(&shmem->pages_use_count, 1);
+}
+
+/* Drop a use reference, leaving the pages to the caller */
+static void drm_gem_shmem_put_use_locked(struct drm_gem_shmem_object *shmem)
+{
+	drm_gem_shmem_resv_assert_held(shmem);
+
+	if (!refcount_dec_not_one(&shmem->pages_use_count))
+		refcount_set(&shmem->pages_use_count, 0);
 }
 
 /**
@@ -274,11 +569,14 @@ int drm_gem_shmem_get_pages_locked(struct drm_gem_shmem_object *shmem)
 	if (drm_WARN_ON(obj->dev, obj->import_attach))
 		return -EINVAL;
 
-	ret = drm_gem_shmem_swapin_locked(shmem);
-	if (ret)
-		return ret;
-
 	drm_gem_shmem_get_use_locked(shmem);
+
+	ret = drm_gem_shmem_swapin_locked(shmem);
+	if (ret) {
+		/* Back to the previous count; there are no pages to release. */
+		drm_gem_shmem_put_use_locked(shmem);
+		return ret;
+	}
 
 	return 0;
 }
@@ -306,8 +604,12 @@ void drm_gem_shmem_put_pages_locked(struct drm_gem_shmem_object *shmem)
 	if (!refcount_dec_and_test(&shmem->pages_use_count))
 		return;
 
+	/* Nobody needs the pages: the object is unbacked, not evicted. */
+	shmem->evicted = false;
 	if (shmem->pages)
 		drm_gem_shmem_release_pages(shmem);
+
+	drm_gem_shmem_update_lru_locked(shmem);
 }
 EXPORT_SYMBOL_GPL(drm_gem_shmem_put_pages_locked);
 
@@ -413,6 +715,8 @@ int drm_gem_shmem_pin_locked(struct drm_gem_shmem_object *shmem)
 	smp_wmb();
 	refcount_set(&shmem->pages_pin_count, 1);
 
+	drm_gem_shmem_update_lru_locked(shmem);
+
 	return 0;
 }
 EXPORT_SYMBOL_GPL(drm_gem_shmem_pin_locked);
@@ -436,8 +740,10 @@ void drm_gem_shmem_unpin_locked(struct drm_gem_shmem_object *shmem)
 	if (drm_WARN_ON_ONCE(obj->dev, !refcount_read(&shmem->pages_pin_count)))
 		return;
 
-	if (refcount_dec_and_test(&shmem->pages_pin_count))
+	if (refcount_dec_and_test(&shmem->pages_pin_count)) {
 		drm_gem_shmem_put_pages_locked(shmem);
+		drm_gem_shmem_update_lru_locked(shmem);
+	}
 }
 EXPORT_SYMBOL_GPL(drm_gem_shmem_unpin_locked);
 
@@ -563,7 +869,11 @@ int drm_gem_shmem_vmap_locked(struct drm_gem_shmem_object *shmem,
 
 	if (shmem->map_wc)
 		prot = pgprot_writecombine(prot);
-	vaddr = vmap(shmem->pages, obj->size >> PAGE_SHIFT, VM_MAP, prot);
+	if (drm_gem_shmem_should_fail_alloc(obj->size))
+		vaddr = NULL;
+	else
+		vaddr = vmap(shmem->pages, obj->size >> PAGE_SHIFT, VM_MAP,
+			     prot);
 	if (!vaddr) {
 		ret = -ENOMEM;
 		goto err_unpin;
@@ -677,6 +987,8 @@ int drm_gem_shmem_madvise_locked(struct drm_gem_shmem_object *shmem, int madv)
 	else
 		shmem->madv = DRM_GEM_SHMEM_MADV_WILLNEED;
 
+	drm_gem_shmem_update_lru_locked(shmem);
+
 	return shmem->madv >= 0;
 }
 EXPORT_SYMBOL_GPL(drm_gem_shmem_madvise_locked);
@@ -723,6 +1035,8 @@ void drm_gem_shmem_purge_locked(struct drm_gem_shmem_object *shmem)
 		drm_gem_shmem_release_pages(shmem);
 
 	shmem->madv = DRM_GEM_SHMEM_MADV_PURGED;
+	shmem->evicted = false;
+	drm_gem_shmem_update_lru_locked(shmem);
 
 	drm_gem_free_mmap_offset(obj);
 
@@ -736,6 +1050,205 @@ void drm_gem_shmem_purge_locked(struct drm_gem_shmem_object *shmem)
 	invalidate_mapping_pages(file_inode(obj->filp)->i_mapping, 0, (loff_t)-1);
 }
 EXPORT_SYMBOL_GPL(drm_gem_shmem_purge_locked);
+
+/**
+ * drm_gem_shmem_evict_locked - Evict the pages of a shmem GEM object
+ * @shmem: shmem GEM object
+ *
+ * This function gives the backing pages of an evictable object (see
+ * drm_gem_shmem_is_evictable()) back to its shmem file, from where the core
+ * memory management may write them to swap, and keeps the contents: CPU
+ * mappings are zapped and fault the pages back in on the next access, the
+ * cached scatter/gather table is freed together with its use reference, and
+ * the pages are put dirty. The users keep their use references; the next
+ * drm_gem_shmem_swapin_locked(), pin, vmap, CPU fault or
+ * drm_gem_shmem_get_pages_sgt_locked() brings the pages back. The driver must
+ * have torn down its GPU mappings before; its sg_table pointer is stale
+ * afterwards.
+ *
+ * A memory shrinker set up with drmm_gem_shmem_init_shrinker() calls it for
+ * idle objects, after the driver's &drm_gem_object_funcs.evict.
+ *
+ * Context: Process context or memory reclaim, reservation lock held (a
+ * shrinker must only trylock it).
+ *
+ * Returns:
+ * 0 on success, -EBUSY (with a warning) if the object is not evictable.
+ */
+int drm_gem_shmem_evict_locked(struct drm_gem_shmem_object *shmem)
+{
+	struct drm_gem_object *obj = &shmem->base;
+	struct drm_device *dev = obj->dev;
+
+	drm_gem_shmem_resv_assert_held(shmem);
+
+	if (drm_WARN_ON(dev, !drm_gem_shmem_is_evictable(shmem)))
+		return -EBUSY;
+
+	drm_vma_node_unmap(&obj->vma_node, dev->anon_inode->i_mapping);
+
+	/*
+	 * The sg_table goes with the pages, and so does its use reference.
+	 * The object is evicted even if the table was the only user: the
+	 * driver gets a new one, and the pages come back, on the next use.
+	 */
+	if (shmem->sgt) {
+		drm_gem_shmem_free_sgt(shmem);
+		drm_gem_shmem_put_use_locked(shmem);
+	}
+
+	if (shmem->pages)
+		drm_gem_shmem_release_pages(shmem);
+
+	shmem->evicted = true;
+	drm_gem_shmem_update_lru_locked(shmem);
+
+	return 0;
+}
+EXPORT_SYMBOL_GPL(drm_gem_shmem_evict_locked);
+
+/*
+ * Start writing the pages of an evicted object to swap, so that they leave
+ * memory now instead of when the core reclaim finds them. Pages that are
+ * mapped somewhere else stay for the core reclaim to age.
+ */
+static void drm_gem_shmem_writeback(struct drm_gem_shmem_object *shmem)
+{
+	struct address_space *mapping = shmem->base.filp->f_mapping;
+	pgoff_t npages = shmem->base.size >> PAGE_SHIFT;
+	struct writeback_control wbc = {
+		.sync_mode = WB_SYNC_NONE,
+		.nr_to_write = SWAP_CLUSTER_MAX,
+		.range_start = 0,
+		.range_end = LLONG_MAX,
+		.for_reclaim = 1,
+	};
+	pgoff_t i = 0;
+
+	if (!mapping->a_ops->writepage)
+		return;
+
+	while (i < npages) {
+		struct folio *folio;
+
+		folio = filemap_lock_folio(mapping, i);
+		if (IS_ERR(folio)) {
+			i++;
+			continue;
+		}
+		i = folio_next_index(folio);
+
+		if (!folio_mapped(folio) && folio_clear_dirty_for_io(folio)) {
+			int ret;
+
+			folio_set_reclaim(folio);
+			ret = mapping->a_ops->writepage(&folio->page, &wbc);
+			if (!folio_test_writeback(folio))
+				folio_clear_reclaim(folio);
+			if (!ret) {
+				/* writepage unlocked the folio */
+				folio_put(folio);
+				continue;
+			}
+		}
+		folio_unlock(folio);
+		folio_put(folio);
+	}
+}
+
+/* Let the driver tear down GPU mappings, or decline the object */
+static int drm_gem_shmem_driver_evict(struct drm_gem_object *obj)
+{
+	if (!obj->funcs->evict)
+		return 0;
+
+	return obj->funcs->evict(obj);
+}
+
+static int drm_gem_shmem_shrinker_purge(struct drm_gem_object *obj,
+					struct drm_gem_lru_scan_ctx *ctx)
+{
+	struct drm_gem_shmem_object *shmem = to_drm_gem_shmem_obj(obj);
+	int ret;
+
+	/* The state may have changed before the lock was taken. */
+	if (!drm_gem_shmem_is_purgeable(shmem)) {
+		drm_gem_shmem_update_lru_locked(shmem);
+		return -EAGAIN;
+	}
+
+	ret = drm_gem_shmem_driver_evict(obj);
+	if (ret)
+		return ret;
+
+	drm_gem_shmem_purge_locked(shmem);
+
+	return 0;
+}
+
+static int drm_gem_shmem_shrinker_evict(struct drm_gem_object *obj,
+					struct drm_gem_lru_scan_ctx *ctx)
+{
+	struct drm_gem_shmem_object *shmem = to_drm_gem_shmem_obj(obj);
+	int ret;
+
+	if (!drm_gem_shmem_is_evictable(shmem)) {
+		drm_gem_shmem_update_lru_locked(shmem);
+		return -EAGAIN;
+	}
+
+	ret = drm_gem_shmem_driver_evict(obj);
+	if (ret)
+		return ret;
+
+	ret = drm_gem_shmem_evict_locked(shmem);
+	if (ret)
+		return ret;
+
+	if (ctx->flags & DRM_GEM_LRU_SCAN_WRITEBACK)
+		drm_gem_shmem_writeback(shmem);
+
+	return 0;
+}
+
+static const struct drm_gem_shrinker_funcs drm_gem_shmem_shrinker_funcs = {
+	.purge = drm_gem_shmem_shrinker_purge,
+	.evict = drm_gem_shmem_shrinker_evict,
+};
+
+/**
+ * drmm_gem_shmem_init_shrinker - Make the shmem GEM objects of a device
+ *                                reclaimable
+ * @dev: DRM device
+ *
+ * This function sets up a GEM shrinker (see drmm_gem_shrinker_init()) for
+ * the shmem GEM objects of @dev: under memory pressure, idle objects marked
+ * %DRM_GEM_SHMEM_MADV_DONTNEED are purged and, when eviction is possible,
+ * idle unpinned objects are evicted with drm_gem_shmem_evict_locked().
+ * Before it releases the pages of an object, the shrinker calls its
+ * &drm_gem_object_funcs.evict, if set, with the reservation lock held: the
+ * driver tears down its GPU mappings there (drm_gem_shmem_is_purgeable()
+ * tells whether the object is being purged), or returns -EBUSY to keep the
+ * object for now.
+ *
+ * Drivers call it once at probe, before they create objects. Their submit
+ * paths must then bring objects back before the GPU uses them, see
+ * drm_gem_shmem_swapin_locked().
+ *
+ * Context: Process context.
+ *
+ * Returns:
+ * 0 on success or a negative error code of drmm_gem_shrinker_init().
+ */
+int drmm_gem_shmem_init_shrinker(struct drm_device *dev)
+{
+	struct drm_gem_shrinker *gs;
+
+	gs = drmm_gem_shrinker_init(dev, &drm_gem_shmem_shrinker_funcs);
+
+	return PTR_ERR_OR_ZERO(gs);
+}
+EXPORT_SYMBOL_GPL(drmm_gem_shmem_init_shrinker);
 
 /**
  * drm_gem_shmem_dumb_create - Create a dumb shmem buffer object
@@ -1001,13 +1514,19 @@ struct sg_table *drm_gem_shmem_get_pages_sgt_locked(struct drm_gem_shmem_object 
 	if (ret)
 		return ERR_PTR(ret);
 
-	sgt = drm_gem_shmem_get_sg_table(shmem);
+	if (drm_gem_shmem_should_fail_alloc(sizeof(*sgt)))
+		sgt = ERR_PTR(-ENOMEM);
+	else
+		sgt = drm_gem_shmem_get_sg_table(shmem);
 	if (IS_ERR(sgt)) {
 		ret = PTR_ERR(sgt);
 		goto err_put_pages;
 	}
 	/* Map the pages for use by the h/w. */
-	ret = dma_map_sgtable(obj->dev->dev, sgt, DMA_BIDIRECTIONAL, 0);
+	if (drm_gem_shmem_should_fail_alloc(obj->size))
+		ret = -ENOMEM;
+	else
+		ret = dma_map_sgtable(obj->dev->dev, sgt, DMA_BIDIRECTIONAL, 0);
 	if (ret)
 		goto err_free_sgt;
 
