@@ -1,0 +1,893 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Reclaim of GEM buffer objects: more dumb buffers than the guest has RAM,
+ * on virtio_gpu and on vgem, must survive eviction to swap with their
+ * contents intact; on virtio_gpu the host must see the backing detached
+ * before the pages go and attached again before it uses them, and
+ * DRM_IOCTL_VIRTGPU_MADVISE lets idle buffers be purged.
+ *
+ * Memory pressure comes from the buffers themselves or from a child process
+ * that touches about the guest's RAM in anonymous memory. The GEM shrinker's
+ * debugfs statistics (dri/N/gem_shrinker/stats) tell which reclaim happened.
+ *
+ * Host errors: the virtio_gpu driver logs every command the host rejects
+ * ("*ERROR* response 0x..."), e.g. a transfer to a resource without backing
+ * or an attach to a resource that still has one. The virtio_gpu tests read
+ * the kernel log (/dev/kmsg) and fail on any such message.
+ */
+
+#define _GNU_SOURCE
+#include <setjmp.h>
+#include <signal.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+#include <sys/wait.h>
+#include <time.h>
+
+#include <drm/virtgpu_drm.h>
+
+#include "drm_helpers.h"
+#include "../kselftest_harness.h"
+
+#define MIB		(1024 * 1024)
+#define PAGE		4096
+
+/*
+ * Buffer contents that zram compresses about 2:1: the first half of every
+ * page holds pseudo-random words (drm_pattern()), the second half one word
+ * derived from the seed and the page, repeated. A page that ends up in the
+ * wrong buffer or at the wrong offset is noticed, and so is a page of
+ * zeroes.
+ */
+static inline uint32_t reclaim_pattern(uint32_t seed, uint64_t offset)
+{
+	if ((offset % PAGE) < PAGE / 2)
+		return drm_pattern(seed, offset);
+	return (seed * 0x9e3779b1u) ^ (uint32_t)(offset / PAGE) ^ 0xa5a5a5a5u;
+}
+
+static void reclaim_fill(void *map, uint64_t size, uint32_t seed)
+{
+	uint32_t *p = map;
+	uint64_t i;
+
+	for (i = 0; i < size / 4; i++)
+		__atomic_store_n(&p[i], reclaim_pattern(seed, i * 4),
+				 __ATOMIC_RELAXED);
+}
+
+/* The byte offset of the first word that differs, or -1. */
+static int64_t reclaim_check(const void *map, uint64_t size, uint32_t seed,
+			     uint32_t *found)
+{
+	const uint32_t *p = map;
+	uint64_t i;
+
+	for (i = 0; i < size / 4; i++) {
+		uint32_t v = __atomic_load_n(&p[i], __ATOMIC_RELAXED);
+
+		if (v != reclaim_pattern(seed, i * 4)) {
+			*found = v;
+			return i * 4;
+		}
+	}
+	return -1;
+}
+
+#define ASSERT_CONTENTS(map, size, seed) do {				\
+	uint32_t __seed = (seed), __found = 0;				\
+	int64_t __bad = reclaim_check(map, size, __seed, &__found);	\
+									\
+	ASSERT_EQ(-1, __bad) {						\
+		TH_LOG("buffer %u: word at offset %lld is 0x%08x, expected 0x%08x", \
+		       __seed, (long long)__bad, __found,		\
+		       reclaim_pattern(__seed, __bad));			\
+	}								\
+} while (0)
+
+static double now_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+/* MemTotal of the guest, in MiB. */
+static size_t mem_total_mib(void)
+{
+	char line[128];
+	size_t kib = 0;
+	FILE *f;
+
+	f = fopen("/proc/meminfo", "r");
+	if (!f)
+		return 0;
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "MemTotal: %zu kB", &kib) == 1)
+			break;
+	fclose(f);
+	return kib / 1024;
+}
+
+/* What zram holds now: data and compressed size, in MiB (0 without zram) */
+static void zram_usage(double *orig, double *compr)
+{
+	unsigned long long o, c;
+	FILE *f;
+
+	*orig = 0;
+	*compr = 0;
+	f = fopen("/sys/block/zram0/mm_stat", "r");
+	if (!f)
+		return;
+	if (fscanf(f, "%llu %llu", &o, &c) == 2) {
+		*orig = (double)o / MIB;
+		*compr = (double)c / MIB;
+	}
+	fclose(f);
+}
+
+/*
+ * A child process touches @mib MiB of anonymous memory and exits. Every
+ * page holds one repeated value, which zram stores almost for free, so the
+ * pressure pushes the guest into reclaim without filling the swap.
+ */
+static int memory_pressure(size_t mib)
+{
+	int status;
+	pid_t pid;
+
+	pid = fork();
+	if (pid < 0)
+		return -errno;
+	if (!pid) {
+		size_t len = mib * MIB, off;
+		char *p;
+
+		p = mmap(NULL, len, PROT_READ | PROT_WRITE,
+			 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+		if (p == MAP_FAILED)
+			_exit(1);
+		for (off = 0; off < len; off += PAGE)
+			memset(p + off, 0x5a, PAGE);
+		_exit(0);
+	}
+	if (waitpid(pid, &status, 0) != pid)
+		return -errno;
+	return WIFEXITED(status) && !WEXITSTATUS(status) ? 0 : -EIO;
+}
+
+/* Figures of the GEM shrinker of a device, from debugfs. */
+struct shrinker_stats {
+	long purged;
+	long evicted;
+	long swapin;
+};
+
+static int shrinker_stats(int fd, struct shrinker_stats *st)
+{
+	char path[96], line[256];
+	struct stat sb;
+	int found = 0;
+	FILE *f;
+
+	if (fstat(fd, &sb))
+		return -errno;
+	snprintf(path, sizeof(path),
+		 "/sys/kernel/debug/dri/%u/gem_shrinker/stats",
+		 minor(sb.st_rdev));
+	f = fopen(path, "r");
+	if (!f)
+		return -errno;
+	while (fgets(line, sizeof(line), f)) {
+		if (sscanf(line, "purged_pages: %ld", &st->purged) == 1 ||
+		    sscanf(line, "evicted_pages: %ld", &st->evicted) == 1 ||
+		    sscanf(line, "swapin_pages: %ld", &st->swapin) == 1)
+			found++;
+	}
+	fclose(f);
+	return found == 3 ? 0 : -EINVAL;
+}
+
+/* Run a scan of the GEM shrinker as direct reclaim would, through debugfs. */
+static int shrinker_shrink(int fd, unsigned long pages)
+{
+	char path[96], buf[32];
+	struct stat sb;
+	int sfd, len, ret = 0;
+
+	if (fstat(fd, &sb))
+		return -errno;
+	snprintf(path, sizeof(path),
+		 "/sys/kernel/debug/dri/%u/gem_shrinker/shrink",
+		 minor(sb.st_rdev));
+	sfd = open(path, O_WRONLY | O_CLOEXEC);
+	if (sfd < 0)
+		return -errno;
+	len = snprintf(buf, sizeof(buf), "%lu", pages);
+	if (write(sfd, buf, len) != len)
+		ret = -errno;
+	close(sfd);
+	return ret;
+}
+
+/*
+ * The kernel log from now on: open /dev/kmsg at its end. Returns the file
+ * descriptor or a negative errno.
+ */
+static int kmsg_open(void)
+{
+	int fd = open("/dev/kmsg", O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+
+	if (fd < 0)
+		return -errno;
+	lseek(fd, 0, SEEK_END);
+	return fd;
+}
+
+/*
+ * Count the commands the host rejected since kmsg_open() (or the last call),
+ * printing each message.
+ */
+static int kmsg_host_errors(int fd)
+{
+	char rec[8192];		/* the longest record /dev/kmsg returns */
+	int errors = 0;
+	ssize_t len;
+
+	for (;;) {
+		len = read(fd, rec, sizeof(rec) - 1);
+		if (len < 0 && errno == EPIPE)		/* overwritten records */
+			continue;
+		if (len <= 0)
+			break;
+		rec[len] = '\0';
+		if (strstr(rec, "*ERROR* response 0x")) {
+			fprintf(stderr, "# host error: %s", strchr(rec, ';') + 1);
+			errors++;
+		}
+	}
+	return errors;
+}
+
+/* virtio_gpu ioctls on a dumb buffer of @width x @height pixels of 32 bits */
+static int virtgpu_transfer_to_host(int fd, uint32_t handle, uint32_t width,
+				    uint32_t height)
+{
+	struct drm_virtgpu_3d_transfer_to_host arg = {
+		.bo_handle = handle,
+		.box = { .w = width, .h = height, .d = 1 },
+	};
+
+	return drm_ioctl(fd, DRM_IOCTL_VIRTGPU_TRANSFER_TO_HOST, &arg);
+}
+
+static int virtgpu_transfer_from_host(int fd, uint32_t handle, uint32_t width,
+				      uint32_t height)
+{
+	struct drm_virtgpu_3d_transfer_from_host arg = {
+		.bo_handle = handle,
+		.box = { .w = width, .h = height, .d = 1 },
+	};
+
+	return drm_ioctl(fd, DRM_IOCTL_VIRTGPU_TRANSFER_FROM_HOST, &arg);
+}
+
+/* Wait until the host is done with the buffer. */
+static int virtgpu_wait(int fd, uint32_t handle)
+{
+	struct drm_virtgpu_3d_wait arg = { .handle = handle };
+
+	return drm_ioctl(fd, DRM_IOCTL_VIRTGPU_WAIT, &arg);
+}
+
+static int virtgpu_madvise(int fd, uint32_t handle, uint32_t madv,
+			   uint32_t pad, uint32_t *retained)
+{
+	struct drm_virtgpu_madvise arg = {
+		.bo_handle = handle,
+		.madv = madv,
+		.pad = pad,
+		.retained = 0xdeadbeef,
+	};
+	int ret;
+
+	ret = drm_ioctl(fd, DRM_IOCTL_VIRTGPU_MADVISE, &arg);
+	if (!ret && retained)
+		*retained = arg.retained;
+	return ret;
+}
+
+/* Whether the host renders with virgl (3D) */
+static bool virtgpu_has_3d(int fd)
+{
+	struct drm_virtgpu_getparam arg = { .param = VIRTGPU_PARAM_3D_FEATURES };
+	int value = 0;
+
+	arg.value = (uintptr_t)&value;
+	return !drm_ioctl(fd, DRM_IOCTL_VIRTGPU_GETPARAM, &arg) && value;
+}
+
+static bool is_virtio_gpu(int fd)
+{
+	char name[DRM_DRIVER_NAME_LEN];
+
+	return !drm_driver_name(fd, name, sizeof(name)) &&
+	       !strcmp(name, "virtio_gpu");
+}
+
+/* A dumb buffer of 1024 pixels of 32 bits per row */
+#define ROW	1024
+
+static int bo_create(int fd, uint64_t size, struct drm_dumb_bo *bo)
+{
+	return drm_dumb_create(fd, ROW, size / (ROW * 4), 32, bo);
+}
+
+/* On virtio_gpu, hand the whole buffer to the host and wait for it. */
+static int bo_to_host(int fd, struct drm_dumb_bo *bo)
+{
+	int ret;
+
+	if (!is_virtio_gpu(fd))
+		return 0;
+	ret = virtgpu_transfer_to_host(fd, bo->handle, ROW, bo->size / bo->pitch);
+	return ret ?: virtgpu_wait(fd, bo->handle);
+}
+
+FIXTURE(reclaim) {
+	int fd;
+	int kmsg;
+};
+
+FIXTURE_VARIANT(reclaim) {
+	const char *driver;
+};
+
+FIXTURE_VARIANT_ADD(reclaim, virtio_gpu) {
+	.driver = "virtio_gpu",
+};
+
+FIXTURE_VARIANT_ADD(reclaim, vgem) {
+	.driver = "vgem",
+};
+
+FIXTURE_SETUP(reclaim)
+{
+	struct shrinker_stats st;
+
+	self->kmsg = -1;
+	self->fd = drm_open_driver(variant->driver);
+	if (self->fd < 0)
+		SKIP(return, "no %s device in " DRM_DIR, variant->driver);
+	ASSERT_EQ(0, shrinker_stats(self->fd, &st))
+		TH_LOG("no GEM shrinker statistics for %s in debugfs",
+		       variant->driver);
+	self->kmsg = kmsg_open();
+	ASSERT_LE(0, self->kmsg);
+}
+
+FIXTURE_TEARDOWN(reclaim)
+{
+	/* The host rejected none of the commands of the test. */
+	if (self->kmsg >= 0)
+		EXPECT_EQ(0, kmsg_host_errors(self->kmsg));
+	close(self->kmsg);
+	close(self->fd);
+}
+
+/*
+ * Buffers of 4 MiB totalling 1.25 times the guest's RAM, so that a good part
+ * of them must go to swap. Each is filled through a CPU mapping and, on
+ * virtio_gpu, handed to the host, which attaches its backing. Every other
+ * buffer keeps its mapping, the others are unmapped. Then every buffer is
+ * read back and, on virtio_gpu, handed to the host again, which needs its
+ * backing attached again after eviction.
+ *
+ * Only the GEM shrinker can reclaim the pages of a buffer that is mapped or
+ * attached to the host: the statistics must show evictions.
+ */
+TEST_F_TIMEOUT(reclaim, overcommit, 900)
+{
+	struct shrinker_stats before, after;
+	struct drm_dumb_bo *bo;
+	size_t total = mem_total_mib() * 5 / 4;
+	uint64_t size = 4 * MIB;
+	double start, filled, orig, compr;
+	unsigned int i, n;
+
+	ASSERT_LT(0, total);
+	n = total * MIB / size;
+	bo = calloc(n, sizeof(*bo));
+	ASSERT_NE(NULL, bo);
+	ASSERT_EQ(0, shrinker_stats(self->fd, &before));
+
+	start = now_s();
+	for (i = 0; i < n; i++) {
+		ASSERT_EQ(0, bo_create(self->fd, size, &bo[i]))
+			TH_LOG("buffer %u of %u", i, n);
+		ASSERT_EQ(size, bo[i].size);
+		ASSERT_EQ(0, drm_dumb_map(self->fd, &bo[i]));
+		reclaim_fill(bo[i].map, size, i);
+		ASSERT_EQ(0, bo_to_host(self->fd, &bo[i])) TH_LOG("buffer %u", i);
+		if (i % 2)
+			ASSERT_EQ(0, drm_dumb_unmap(&bo[i]));
+	}
+
+	/* Read back in the order of writing: the oldest went to swap first. */
+	filled = now_s();
+	zram_usage(&orig, &compr);
+	for (i = 0; i < n; i++) {
+		if (!bo[i].map)
+			ASSERT_EQ(0, drm_dumb_map(self->fd, &bo[i]));
+		ASSERT_CONTENTS(bo[i].map, size, i);
+		ASSERT_EQ(0, bo_to_host(self->fd, &bo[i])) TH_LOG("buffer %u", i);
+		ASSERT_EQ(0, drm_dumb_unmap(&bo[i]));
+	}
+
+	ASSERT_EQ(0, shrinker_stats(self->fd, &after));
+	TH_LOG("%u buffers, %zu MiB: fill %.1f s, read back %.1f s",
+	       n, n * size / MIB, filled - start, now_s() - filled);
+	TH_LOG("shrinker: %ld MiB evicted, %ld MiB swapped in",
+	       (after.evicted - before.evicted) / 256,
+	       (after.swapin - before.swapin) / 256);
+	TH_LOG("zram after filling: %.0f MiB in %.0f MiB", orig, compr);
+	EXPECT_LT(before.evicted, after.evicted);
+
+	for (i = 0; i < n; i++)
+		ASSERT_EQ(0, drm_dumb_destroy(self->fd, &bo[i]));
+	free(bo);
+}
+
+/*
+ * A scan through debugfs runs under lockdep's reclaim annotation: what the
+ * drivers do in reclaim (the virtio_gpu detach, allocations, fence waits) is
+ * checked as if the memory allocator had called the shrinker. An idle buffer
+ * that is mapped or, on virtio_gpu, attached to the host is evicted, and on
+ * virtio_gpu a DONTNEED buffer is purged. The contents come back through the
+ * mapping, and the host takes the buffer again.
+ */
+TEST_F_TIMEOUT(reclaim, shrink_debugfs, 120)
+{
+	struct shrinker_stats before, after;
+	struct drm_dumb_bo bo, gone;
+	uint64_t size = 16 * MIB;
+	bool virtgpu = is_virtio_gpu(self->fd);
+	uint32_t retained;
+
+	ASSERT_EQ(0, bo_create(self->fd, size, &bo));
+	ASSERT_EQ(0, drm_dumb_map(self->fd, &bo));
+	reclaim_fill(bo.map, size, 5);
+	ASSERT_EQ(0, bo_to_host(self->fd, &bo));
+	if (virtgpu) {
+		ASSERT_EQ(0, bo_create(self->fd, size, &gone));
+		ASSERT_EQ(0, drm_dumb_map(self->fd, &gone));
+		reclaim_fill(gone.map, size, 6);
+		ASSERT_EQ(0, bo_to_host(self->fd, &gone));
+		ASSERT_EQ(0, drm_dumb_unmap(&gone));
+		ASSERT_EQ(0, virtgpu_madvise(self->fd, gone.handle,
+					     VIRTGPU_MADV_DONTNEED, 0, NULL));
+	}
+
+	ASSERT_EQ(0, shrinker_stats(self->fd, &before));
+	ASSERT_EQ(0, shrinker_shrink(self->fd, 1UL << 30));
+	ASSERT_EQ(0, shrinker_stats(self->fd, &after));
+	EXPECT_LE((long)(size / PAGE), after.evicted - before.evicted);
+
+	ASSERT_CONTENTS(bo.map, size, 5);
+	ASSERT_EQ(0, bo_to_host(self->fd, &bo));
+	if (virtgpu) {
+		EXPECT_LE((long)(size / PAGE), after.purged - before.purged);
+		ASSERT_EQ(0, virtgpu_madvise(self->fd, gone.handle,
+					     VIRTGPU_MADV_WILLNEED, 0,
+					     &retained));
+		EXPECT_EQ(0, retained);
+		ASSERT_EQ(0, drm_dumb_destroy(self->fd, &gone));
+	}
+	ASSERT_EQ(0, drm_dumb_destroy(self->fd, &bo));
+}
+
+/* The virtio_gpu tests that need no buffers from the fixture above */
+FIXTURE(virtgpu) {
+	int fd;
+	int kmsg;
+	size_t pressure_mib;
+};
+
+FIXTURE_SETUP(virtgpu)
+{
+	self->kmsg = -1;
+	self->fd = drm_open_driver("virtio_gpu");
+	if (self->fd < 0)
+		SKIP(return, "no virtio_gpu device in " DRM_DIR);
+	self->kmsg = kmsg_open();
+	ASSERT_LE(0, self->kmsg);
+	self->pressure_mib = mem_total_mib();
+	ASSERT_LT(0, self->pressure_mib);
+}
+
+FIXTURE_TEARDOWN(virtgpu)
+{
+	if (self->kmsg >= 0)
+		EXPECT_EQ(0, kmsg_host_errors(self->kmsg));
+	close(self->kmsg);
+	close(self->fd);
+}
+
+#define PRESSURE_ROUNDS	8
+
+/*
+ * Host round trip: the host must see the data written after a buffer was
+ * evicted and swapped back in, which needs the backing detached before the
+ * pages went and attached again, with the new pages, before the transfer.
+ *
+ * With virgl the host's copy comes back into the guest: fill A, transfer it
+ * to the host, evict, overwrite the guest copy with B, transfer from the
+ * host, and A must be back. Without virgl (2D) nothing transfers from the
+ * host (the ioctl fails with -ENOSYS): fill B after the eviction and transfer
+ * it to the host, which must accept it; a missing detach or attach makes the
+ * host reject the attach or the transfer (see kmsg_host_errors()).
+ */
+TEST_F_TIMEOUT(virtgpu, host_roundtrip, 300)
+{
+	struct shrinker_stats before, now;
+	uint64_t size = 16 * MIB;
+	struct drm_dumb_bo bo;
+	uint32_t height;
+	int i;
+
+	ASSERT_EQ(0, bo_create(self->fd, size, &bo));
+	height = bo.size / bo.pitch;
+	ASSERT_EQ(0, drm_dumb_map(self->fd, &bo));
+	reclaim_fill(bo.map, size, 1);
+	ASSERT_EQ(0, drm_dumb_unmap(&bo));
+	ASSERT_EQ(0, bo_to_host(self->fd, &bo));
+
+	/* Evict it: it is the only evictable buffer. */
+	ASSERT_EQ(0, shrinker_stats(self->fd, &before));
+	for (i = 0; i < PRESSURE_ROUNDS; i++) {
+		ASSERT_EQ(0, memory_pressure(self->pressure_mib));
+		ASSERT_EQ(0, shrinker_stats(self->fd, &now));
+		if (now.evicted - before.evicted >= (long)(size / PAGE))
+			break;
+	}
+	ASSERT_LE((long)(size / PAGE), now.evicted - before.evicted)
+		TH_LOG("the buffer was not evicted in %d rounds of pressure", i);
+
+	ASSERT_EQ(0, drm_dumb_map(self->fd, &bo));
+	reclaim_fill(bo.map, size, 2);
+
+	if (virtgpu_has_3d(self->fd)) {
+		ASSERT_EQ(0, virtgpu_transfer_from_host(self->fd, bo.handle,
+							ROW, height));
+		ASSERT_EQ(0, virtgpu_wait(self->fd, bo.handle));
+		ASSERT_CONTENTS(bo.map, size, 1);
+	} else {
+		TH_LOG("no virgl: checking the transfer to the host only");
+		ASSERT_NE(0, virtgpu_transfer_from_host(self->fd, bo.handle,
+							ROW, height));
+		ASSERT_EQ(0, bo_to_host(self->fd, &bo));
+		ASSERT_CONTENTS(bo.map, size, 2);
+	}
+	ASSERT_EQ(0, drm_dumb_destroy(self->fd, &bo));
+}
+
+/* A connected output: a CRTC, a connector and its preferred mode */
+struct output {
+	uint32_t crtc;
+	uint32_t connector;
+	struct drm_mode_modeinfo mode;
+};
+
+static int find_output(int fd, struct output *out)
+{
+	struct drm_mode_card_res res = {};
+	uint32_t crtcs[8], connectors[8];
+	unsigned int i;
+	int ret;
+
+	ret = drm_ioctl(fd, DRM_IOCTL_MODE_GETRESOURCES, &res);
+	if (ret)
+		return ret;
+	if (!res.count_crtcs || !res.count_connectors)
+		return -ENODEV;
+	res.count_fbs = 0;
+	res.count_encoders = 0;
+	res.count_crtcs = res.count_crtcs < 8 ? res.count_crtcs : 8;
+	res.count_connectors = res.count_connectors < 8 ? res.count_connectors : 8;
+	res.crtc_id_ptr = (uintptr_t)crtcs;
+	res.connector_id_ptr = (uintptr_t)connectors;
+	ret = drm_ioctl(fd, DRM_IOCTL_MODE_GETRESOURCES, &res);
+	if (ret)
+		return ret;
+
+	for (i = 0; i < res.count_connectors; i++) {
+		struct drm_mode_get_connector conn = {
+			.connector_id = connectors[i],
+		};
+		struct drm_mode_modeinfo *modes;
+		uint32_t count;
+
+		/* Without room for modes, the ioctl probes the connector. */
+		ret = drm_ioctl(fd, DRM_IOCTL_MODE_GETCONNECTOR, &conn);
+		if (ret)
+			return ret;
+		if (conn.connection != 1 || !conn.count_modes)
+			continue;
+
+		/* It copies all modes or none; the first is the preferred one. */
+		count = conn.count_modes;
+		modes = calloc(count, sizeof(*modes));
+		if (!modes)
+			return -ENOMEM;
+		memset(&conn, 0, sizeof(conn));
+		conn.connector_id = connectors[i];
+		conn.count_modes = count;
+		conn.modes_ptr = (uintptr_t)modes;
+		ret = drm_ioctl(fd, DRM_IOCTL_MODE_GETCONNECTOR, &conn);
+		out->mode = modes[0];
+		free(modes);
+		if (ret)
+			return ret;
+		if (conn.count_modes != count)
+			return -EAGAIN;
+		out->crtc = crtcs[0];
+		out->connector = connectors[i];
+		return 0;
+	}
+	return -ENODEV;
+}
+
+/* Show @fb_id on @out, or switch the output off with 0. */
+static int set_crtc(int fd, struct output *out, uint32_t fb_id)
+{
+	struct drm_mode_crtc crtc = {
+		.crtc_id = out->crtc,
+		.fb_id = fb_id,
+	};
+
+	if (fb_id) {
+		crtc.set_connectors_ptr = (uintptr_t)&out->connector;
+		crtc.count_connectors = 1;
+		crtc.mode = out->mode;
+		crtc.mode_valid = 1;
+	}
+	return drm_ioctl(fd, DRM_IOCTL_MODE_SETCRTC, &crtc);
+}
+
+static sigjmp_buf sigbus_jmp;
+
+static void sigbus_handler(int sig)
+{
+	siglongjmp(sigbus_jmp, 1);
+}
+
+/* Whether reading the first byte of @map raises SIGBUS */
+static bool read_faults(const char *map)
+{
+	struct sigaction sa = { .sa_handler = sigbus_handler }, old;
+	bool faulted = false;
+
+	sigaction(SIGBUS, &sa, &old);
+	if (sigsetjmp(sigbus_jmp, 1))
+		faulted = true;
+	else
+		(void)__atomic_load_n(map, __ATOMIC_RELAXED);
+	sigaction(SIGBUS, &old, NULL);
+	return faulted;
+}
+
+/*
+ * DONTNEED, then memory pressure until the buffer is purged: marking it
+ * DONTNEED again reports retained = 0, so does WILLNEED, its old CPU mapping
+ * raises SIGBUS, and the host may no longer use it.
+ */
+TEST_F_TIMEOUT(virtgpu, madvise_purge, 300)
+{
+	struct shrinker_stats before, after;
+	uint64_t size = 32 * MIB;
+	struct drm_dumb_bo bo;
+	uint32_t retained;
+	void *map;
+	int i;
+
+	ASSERT_EQ(0, bo_create(self->fd, size, &bo));
+	ASSERT_EQ(0, drm_dumb_map(self->fd, &bo));
+	reclaim_fill(bo.map, size, 3);
+	ASSERT_EQ(0, bo_to_host(self->fd, &bo));
+	ASSERT_EQ(0, shrinker_stats(self->fd, &before));
+
+	ASSERT_EQ(0, virtgpu_madvise(self->fd, bo.handle, VIRTGPU_MADV_DONTNEED,
+				     0, &retained));
+	ASSERT_EQ(1, retained);
+	for (i = 0; i < PRESSURE_ROUNDS && retained; i++) {
+		ASSERT_EQ(0, memory_pressure(self->pressure_mib));
+		ASSERT_EQ(0, virtgpu_madvise(self->fd, bo.handle,
+					     VIRTGPU_MADV_DONTNEED, 0,
+					     &retained));
+	}
+	ASSERT_EQ(0, retained)
+		TH_LOG("not purged after %d rounds of pressure", i);
+	ASSERT_EQ(0, shrinker_stats(self->fd, &after));
+	EXPECT_LE((long)(size / PAGE), after.purged - before.purged);
+
+	ASSERT_EQ(0, virtgpu_madvise(self->fd, bo.handle, VIRTGPU_MADV_WILLNEED,
+				     0, &retained));
+	EXPECT_EQ(0, retained);
+	EXPECT_TRUE(read_faults(bo.map));
+	EXPECT_EQ(-EINVAL, virtgpu_transfer_to_host(self->fd, bo.handle, ROW,
+						    size / bo.pitch));
+
+	map = bo.map;
+	bo.map = NULL;
+	ASSERT_EQ(0, munmap(map, size));
+	ASSERT_EQ(0, drm_dumb_destroy(self->fd, &bo));
+}
+
+/*
+ * A buffer that is displayed stays in memory and attached to the host, which
+ * reads it at any time: evict it, show it (which attaches it again), then
+ * memory pressure must not evict it. Once the output is off it is evictable
+ * again.
+ */
+TEST_F_TIMEOUT(virtgpu, scanout_pinned, 300)
+{
+	struct shrinker_stats before, now;
+	struct drm_mode_fb_cmd fb = {};
+	struct drm_dumb_bo bo;
+	struct output out;
+	long pages;
+	int i;
+
+	if (find_output(self->fd, &out))
+		SKIP(return, "no connected output");
+
+	ASSERT_EQ(0, drm_dumb_create(self->fd, out.mode.hdisplay,
+				     out.mode.vdisplay, 32, &bo));
+	pages = bo.size / PAGE;
+	ASSERT_EQ(0, drm_dumb_map(self->fd, &bo));
+	reclaim_fill(bo.map, bo.size, 7);
+	ASSERT_EQ(0, drm_dumb_unmap(&bo));
+	ASSERT_EQ(0, virtgpu_transfer_to_host(self->fd, bo.handle,
+					      out.mode.hdisplay,
+					      out.mode.vdisplay));
+	ASSERT_EQ(0, virtgpu_wait(self->fd, bo.handle));
+
+	ASSERT_EQ(0, shrinker_stats(self->fd, &before));
+	for (i = 0; i < PRESSURE_ROUNDS; i++) {
+		ASSERT_EQ(0, memory_pressure(self->pressure_mib));
+		ASSERT_EQ(0, shrinker_stats(self->fd, &now));
+		if (now.evicted - before.evicted >= pages)
+			break;
+	}
+	ASSERT_LE(pages, now.evicted - before.evicted);
+
+	fb.width = out.mode.hdisplay;
+	fb.height = out.mode.vdisplay;
+	fb.pitch = bo.pitch;
+	fb.bpp = 32;
+	fb.depth = 24;
+	fb.handle = bo.handle;
+	ASSERT_EQ(0, drm_ioctl(self->fd, DRM_IOCTL_MODE_ADDFB, &fb));
+	ASSERT_EQ(0, set_crtc(self->fd, &out, fb.fb_id));
+
+	ASSERT_EQ(0, shrinker_stats(self->fd, &before));
+	for (i = 0; i < 2; i++)
+		ASSERT_EQ(0, memory_pressure(self->pressure_mib));
+	ASSERT_EQ(0, shrinker_stats(self->fd, &now));
+	EXPECT_EQ(0, now.evicted - before.evicted);
+
+	ASSERT_EQ(0, set_crtc(self->fd, &out, 0));
+	for (i = 0; i < PRESSURE_ROUNDS; i++) {
+		ASSERT_EQ(0, memory_pressure(self->pressure_mib));
+		ASSERT_EQ(0, shrinker_stats(self->fd, &now));
+		if (now.evicted - before.evicted >= pages)
+			break;
+	}
+	EXPECT_LE(pages, now.evicted - before.evicted);
+
+	ASSERT_EQ(0, drm_ioctl(self->fd, DRM_IOCTL_MODE_RMFB, &fb.fb_id));
+	ASSERT_EQ(0, drm_dumb_map(self->fd, &bo));
+	ASSERT_CONTENTS(bo.map, bo.size, 7);
+	ASSERT_EQ(0, drm_dumb_destroy(self->fd, &bo));
+}
+
+/* DONTNEED then WILLNEED before any pressure: the contents survive. */
+TEST_F_TIMEOUT(virtgpu, madvise_willneed_keeps, 300)
+{
+	uint64_t size = 32 * MIB;
+	struct drm_dumb_bo bo;
+	uint32_t retained;
+	int i;
+
+	ASSERT_EQ(0, bo_create(self->fd, size, &bo));
+	ASSERT_EQ(0, drm_dumb_map(self->fd, &bo));
+	reclaim_fill(bo.map, size, 4);
+	ASSERT_EQ(0, bo_to_host(self->fd, &bo));
+
+	ASSERT_EQ(0, virtgpu_madvise(self->fd, bo.handle, VIRTGPU_MADV_DONTNEED,
+				     0, &retained));
+	ASSERT_EQ(1, retained);
+	ASSERT_EQ(0, virtgpu_madvise(self->fd, bo.handle, VIRTGPU_MADV_WILLNEED,
+				     0, &retained));
+	ASSERT_EQ(1, retained);
+
+	for (i = 0; i < 2; i++)
+		ASSERT_EQ(0, memory_pressure(self->pressure_mib));
+
+	ASSERT_CONTENTS(bo.map, size, 4);
+	ASSERT_EQ(0, bo_to_host(self->fd, &bo));
+	ASSERT_EQ(0, virtgpu_madvise(self->fd, bo.handle, VIRTGPU_MADV_WILLNEED,
+				     0, &retained));
+	ASSERT_EQ(1, retained);
+	ASSERT_EQ(0, drm_dumb_destroy(self->fd, &bo));
+}
+
+/* The host must not use a DONTNEED buffer; WILLNEED makes it usable again. */
+TEST_F(virtgpu, madvise_dontneed_rejected)
+{
+	struct drm_dumb_bo bo;
+	uint32_t retained;
+
+	ASSERT_EQ(0, bo_create(self->fd, MIB, &bo));
+	ASSERT_EQ(0, virtgpu_madvise(self->fd, bo.handle, VIRTGPU_MADV_DONTNEED,
+				     0, &retained));
+	ASSERT_EQ(1, retained);
+	EXPECT_EQ(-EINVAL, virtgpu_transfer_to_host(self->fd, bo.handle, ROW,
+						    MIB / bo.pitch));
+	ASSERT_EQ(0, virtgpu_madvise(self->fd, bo.handle, VIRTGPU_MADV_WILLNEED,
+				     0, &retained));
+	ASSERT_EQ(1, retained);
+	ASSERT_EQ(0, bo_to_host(self->fd, &bo));
+	ASSERT_EQ(0, drm_dumb_destroy(self->fd, &bo));
+}
+
+/*
+ * Unknown handles fail with -ENOENT, unknown advice values and a nonzero pad
+ * with -EINVAL, whatever the handle.
+ */
+TEST_F(virtgpu, madvise_bad_input)
+{
+	static const uint32_t handles[] = { 0, 0x7fffffff, 0xffffffff };
+	static const uint32_t madv[] = { 2, 3, 0x80000000, 0xffffffff };
+	struct drm_dumb_bo bo, gone;
+	unsigned int i;
+
+	ASSERT_EQ(0, bo_create(self->fd, MIB, &bo));
+	ASSERT_EQ(0, bo_create(self->fd, MIB, &gone));
+	ASSERT_EQ(0, drm_dumb_destroy_handle(self->fd, gone.handle));
+
+	for (i = 0; i < ARRAY_SIZE(handles); i++)
+		EXPECT_EQ(-ENOENT, virtgpu_madvise(self->fd, handles[i],
+						   VIRTGPU_MADV_DONTNEED, 0,
+						   NULL))
+			TH_LOG("handle 0x%x", handles[i]);
+	EXPECT_EQ(-ENOENT, virtgpu_madvise(self->fd, gone.handle,
+					   VIRTGPU_MADV_WILLNEED, 0, NULL));
+
+	for (i = 0; i < ARRAY_SIZE(madv); i++) {
+		EXPECT_EQ(-EINVAL, virtgpu_madvise(self->fd, bo.handle, madv[i],
+						   0, NULL))
+			TH_LOG("madv %u", madv[i]);
+		EXPECT_EQ(-EINVAL, virtgpu_madvise(self->fd, handles[1],
+						   madv[i], 0, NULL))
+			TH_LOG("madv %u, unknown handle", madv[i]);
+	}
+
+	EXPECT_EQ(-EINVAL, virtgpu_madvise(self->fd, bo.handle,
+					   VIRTGPU_MADV_DONTNEED, 1, NULL));
+	EXPECT_EQ(-EINVAL, virtgpu_madvise(self->fd, bo.handle,
+					   VIRTGPU_MADV_WILLNEED, 0x80000000,
+					   NULL));
+	EXPECT_EQ(-EINVAL, virtgpu_madvise(self->fd, handles[1],
+					   VIRTGPU_MADV_WILLNEED, 1, NULL));
+
+	/* None of it changed the buffer. */
+	ASSERT_EQ(0, bo_to_host(self->fd, &bo));
+	ASSERT_EQ(0, drm_dumb_destroy(self->fd, &bo));
+}
+
+TEST_HARNESS_MAIN
