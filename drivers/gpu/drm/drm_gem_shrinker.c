@@ -455,8 +455,9 @@ drm_gem_shrinker_scan_objects(struct shrinker *shrinker,
  * @stats: Returns the figures of the scan, may be NULL
  *
  * Runs &shrinker.scan_objects of the GEM shrinker inside
- * fs_reclaim_acquire(), so that lockdep checks it as if reclaim had called
- * it. For debugfs and tests.
+ * fs_reclaim_acquire() and with PF_MEMALLOC set, as direct reclaim runs
+ * shrinkers, so that lockdep checks it as if reclaim had called it. For
+ * debugfs and tests.
  *
  * Context: Process context. Must not be called with a reservation lock or
  * &drm_device.gem_lru_mutex held.
@@ -474,10 +475,14 @@ unsigned long drm_gem_shrinker_shrink(struct drm_gem_shrinker *gs,
 		.gfp_mask = gfp,
 		.nr_to_scan = nr_to_scan,
 	};
+	unsigned int noreclaim;
 	unsigned long ret;
 
+	/* As direct reclaim runs shrinkers: annotated, with PF_MEMALLOC */
 	fs_reclaim_acquire(gfp);
+	noreclaim = memalloc_noreclaim_save();
 	ret = drm_gem_shrinker_scan(gs, &sc, stats ?: &local);
+	memalloc_noreclaim_restore(noreclaim);
 	fs_reclaim_release(gfp);
 
 	return ret;
