@@ -25,6 +25,7 @@
 
 #include <linux/dma-mapping.h>
 #include <linux/moduleparam.h>
+#include <linux/sched.h>
 
 #include "virtgpu_drv.h"
 
@@ -150,11 +151,18 @@ static void virtio_gpu_free_object(struct drm_gem_object *obj)
 		/*
 		 * The shrinker may drop the last reference, in memory reclaim,
 		 * where the UNREF command can neither be allocated nor wait
-		 * for room in the ring: a worker sends it. Its completion
-		 * handler calls virtio_gpu_cleanup_object().
+		 * for room in the ring: a worker sends it then. Otherwise the
+		 * freeing task sends it, as a task that the OOM killer chose
+		 * may use the memory reserves and a worker may not. The
+		 * completion handler calls virtio_gpu_cleanup_object().
 		 */
-		if (llist_add(&bo->unref_node, &vgdev->unref_list))
-			schedule_work(&vgdev->unref_work);
+		if (current->flags & PF_MEMALLOC) {
+			if (llist_add(&bo->unref_node, &vgdev->unref_list))
+				schedule_work(&vgdev->unref_work);
+			return;
+		}
+		virtio_gpu_cmd_unref_resource(vgdev, bo);
+		virtio_gpu_notify(vgdev);
 		return;
 	}
 	virtio_gpu_cleanup_object(bo);
