@@ -16,19 +16,19 @@
 # GUEST_TIMEOUT  seconds before the guest is killed (default 900)
 # GUEST_FILTER   kselftest harness options for every test program, with
 #                commas for spaces (e.g. "-v,vgem" or "-t,many_alive")
+# shellcheck source-path=SCRIPTDIR
 . "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/guest-lib.sh"
 with_build_lock "$0" "$@"
-need_packages $HOST_PACKAGES gzip
+# shellcheck disable=SC2086 # a list of packages
+need_packages $GUEST_PACKAGES
 
 name=guest-test
 build=$OUT/guest
 log=$OUT/guest.log
 dmesg_log=$OUT/guest-dmesg.log
 build_log=$OUT/guest-build.log
-mem=${GUEST_MEM:-256M}
-smp=${GUEST_SMP:-2}
-zram=${GUEST_ZRAM:-384M}
-hostmem=${GUEST_HOSTMEM:-1G}
+zram=$guest_zram
 guest_timeout=${GUEST_TIMEOUT:-900}
 selftests=tools/testing/selftests/drm
 
@@ -55,7 +55,7 @@ lay_overlay
 start=$SECONDS
 
 msg "configuring the guest kernel ($build)"
-(merge_config "$build" "$REPO/mk/configs/guest.config") ||
+(guest_configure "$build") ||
 	fail "the guest configuration is incomplete"
 # guest.config must cover what the selftests ask for in their config file.
 while read -r opt; do
@@ -65,8 +65,7 @@ while read -r opt; do
 done < "$SRC/$selftests/config"
 
 msg "building the guest kernel"
-step "make bzImage" kmake "$build" bzImage
-step "make headers_install" kmake "$build" headers_install INSTALL_HDR_PATH="$build/hdr"
+step "make bzImage headers_install" guest_build_kernel "$build"
 kernel_time=$((SECONDS - start))
 
 msg "building the DRM selftests"
@@ -77,29 +76,20 @@ step "make -C $selftests" make -C "$SRC/$selftests" OUTPUT="$build/selftests" \
 
 msg "packing the initramfs"
 root=$build/initramfs
-rm -rf "$root"
-mkdir -p "$root/bin" "$root/dev" "$root/tests"
-cp /bin/busybox "$root/bin/busybox"
-install -m 0755 "$REPO/mk/guest/init" "$root/init"
+guest_initramfs_root "$root" "$REPO/mk/guest/init"
+mkdir -p "$root/tests"
 find "$build/selftests" -maxdepth 1 -type f -perm -u+x -exec cp {} "$root/tests/" \;
 [ -n "$(ls -A "$root/tests")" ] || fail "no test programs in $build/selftests"
-(cd "$root" && find . -print0 | LC_ALL=C sort -z |
-	cpio --null --reproducible --quiet -o -H newc -R 0:0) |
-	gzip -9n > "$build/initramfs.cpio.gz"
+guest_pack_initramfs "$root" "$build/initramfs.cpio.gz"
 build_time=$((SECONDS - start))
 
 msg "booting the guest (log: $log)"
-cmdline="console=ttyS0 panic=-1 printk.devkmsg=on guesttest.zram=$zram"
+cmdline="guesttest.zram=$zram"
 [ -n "${GUEST_FILTER:-}" ] && cmdline+=" guesttest.filter=$GUEST_FILTER"
 boot=$SECONDS
 rc=0
-timeout -k 10 "$guest_timeout" qemu-system-x86_64 \
-	-m "$mem" -smp "$smp" -nodefaults -nographic -no-reboot \
-	-bios qboot.rom -serial stdio \
-	-kernel "$build/arch/x86/boot/bzImage" \
-	-initrd "$build/initramfs.cpio.gz" -append "$cmdline" \
-	-device virtio-gpu-pci,max_hostmem="$hostmem" \
-	< /dev/null > "$log" 2>&1 || rc=$?
+guest_run "$build/arch/x86/boot/bzImage" "$build/initramfs.cpio.gz" \
+	"$cmdline" "$log" "$guest_timeout" || rc=$?
 run_time=$((SECONDS - boot))
 msg "build $build_time s (kernel $kernel_time s), guest $run_time s"
 [ $rc -eq 124 ] && msg "the guest did not finish within $guest_timeout s"
