@@ -61,46 +61,7 @@
 #define PAGE		4096
 #define ROW		1024	/* pixels of 32 bits per row of a dumb buffer */
 
-/*
- * Buffer contents, the generator of drm_reclaim.c (keep them the same, so
- * that zram ratios compare): the first half of every page holds
- * pseudo-random words (drm_pattern()), the second half one word derived
- * from the seed and the page, repeated. zram compresses that about 2:1.
- */
-static inline uint32_t demo_pattern(uint32_t seed, uint64_t offset)
-{
-	if ((offset % PAGE) < PAGE / 2)
-		return drm_pattern(seed, offset);
-	return (seed * 0x9e3779b1u) ^ (uint32_t)(offset / PAGE) ^ 0xa5a5a5a5u;
-}
-
-static void demo_fill(void *map, uint64_t size, uint32_t seed)
-{
-	uint32_t *p = map;
-	uint64_t i;
-
-	for (i = 0; i < size / 4; i++)
-		__atomic_store_n(&p[i], demo_pattern(seed, i * 4),
-				 __ATOMIC_RELAXED);
-}
-
-/* The byte offset of the first word that differs, or -1. */
-static int64_t demo_check(const void *map, uint64_t size, uint32_t seed,
-			  uint32_t *found)
-{
-	const uint32_t *p = map;
-	uint64_t i;
-
-	for (i = 0; i < size / 4; i++) {
-		uint32_t v = __atomic_load_n(&p[i], __ATOMIC_RELAXED);
-
-		if (v != demo_pattern(seed, i * 4)) {
-			*found = v;
-			return i * 4;
-		}
-	}
-	return -1;
-}
+/* Buffer contents: drm_pattern_2to1() of drm_helpers.h, as drm_reclaim */
 
 enum phase { PHASE_SETUP, PHASE_FILL, PHASE_DONTNEED, PHASE_READ, PHASE_DONE };
 
@@ -362,7 +323,7 @@ static void note_bad(unsigned int index, int64_t offset, uint32_t found)
 		prog->first_bad_found = found;
 		out("demo: event t=%.2f what=bad index=%u offset=%lld found=0x%08x expected=0x%08x",
 		    now(), index, (long long)offset, found,
-		    demo_pattern(index, offset));
+		    drm_pattern_2to1(index, offset));
 	}
 }
 
@@ -424,7 +385,7 @@ static int bo_make(int fd, struct demo_bo *b)
 		snprintf(prog->stop, sizeof(prog->stop), "fill:SIGBUS");
 		return -EFAULT;
 	}
-	demo_fill(b->bo.map, b->bo.size, b->seed);
+	drm_fill_2to1(b->bo.map, b->bo.size, b->seed);
 	t = now();
 	ret = virtgpu_to_host(fd, &b->bo);
 	prog->host_s += now() - t;
@@ -451,7 +412,7 @@ static void bo_check(int fd, struct demo_bo *b, unsigned int *bad)
 		note_bad(b->seed, 0, 0);
 		(*bad)++;
 	} else {
-		offset = demo_check(b->bo.map, b->bo.size, b->seed, &found);
+		offset = drm_check_2to1(b->bo.map, b->bo.size, b->seed, &found);
 		if (offset >= 0) {
 			note_bad(b->seed, offset, found);
 			(*bad)++;
@@ -569,7 +530,7 @@ static int work_anon(void)
 			stop_fill("mmap", errno);
 			break;
 		}
-		demo_fill(maps[i], chunk, i);
+		drm_fill_2to1(maps[i], chunk, i);
 		prog->kept++;
 	}
 	if (prog->kept == n)
@@ -581,7 +542,7 @@ static int work_anon(void)
 	prog->phase = PHASE_READ;
 	prog->t_read = now();
 	for (i = 0; i < prog->kept && !fill_only; i++) {
-		offset = demo_check(maps[i], chunk, i, &found);
+		offset = drm_check_2to1(maps[i], chunk, i, &found);
 		if (offset >= 0)
 			note_bad(i, offset, found);
 		prog->checked++;

@@ -200,24 +200,43 @@ static inline uint32_t drm_pattern(uint32_t seed, uint64_t offset)
 }
 
 /*
- * The accesses are atomic (relaxed) so that the compiler really stores to and
- * loads from the mapping instead of forwarding values between fill and check.
+ * Contents that zram compresses about 2:1, like real GPU buffers: the first
+ * half of every page holds drm_pattern() words, the second half one word
+ * derived from the seed and the page, repeated. A page in the wrong buffer or
+ * at the wrong offset is still noticed, and so is a page of zeroes.
  */
-static inline void drm_fill(void *map, uint64_t size, uint32_t seed)
+static inline uint32_t drm_pattern_2to1(uint32_t seed, uint64_t offset)
+{
+	if ((offset % 4096) < 4096 / 2)
+		return drm_pattern(seed, offset);
+	return (seed * 0x9e3779b1u) ^ (uint32_t)(offset / 4096) ^ 0xa5a5a5a5u;
+}
+
+typedef uint32_t (*drm_pattern_fn)(uint32_t seed, uint64_t offset);
+
+/*
+ * Fill a buffer with @pattern. The accesses are atomic (relaxed) so that the
+ * compiler really stores to and loads from the mapping instead of forwarding
+ * values between fill and check.
+ */
+static inline void drm_fill_pattern(void *map, uint64_t size, uint32_t seed,
+				    drm_pattern_fn pattern)
 {
 	uint32_t *p = map;
 	uint64_t i;
 
 	for (i = 0; i < size / 4; i++)
-		__atomic_store_n(&p[i], drm_pattern(seed, i * 4), __ATOMIC_RELAXED);
+		__atomic_store_n(&p[i], pattern(seed, i * 4), __ATOMIC_RELAXED);
 }
 
 /*
- * Check a buffer filled by drm_fill(). Returns the byte offset of the first
- * word that differs, or -1 if all match; *found gets the word read there.
+ * Check a buffer filled by drm_fill_pattern(). Returns the byte offset of the
+ * first word that differs, or -1 if all match; *found gets the word read
+ * there.
  */
-static inline int64_t drm_check(const void *map, uint64_t size, uint32_t seed,
-				uint32_t *found)
+static inline int64_t drm_check_pattern(const void *map, uint64_t size,
+					uint32_t seed, uint32_t *found,
+					drm_pattern_fn pattern)
 {
 	const uint32_t *p = map;
 	uint64_t i;
@@ -225,13 +244,35 @@ static inline int64_t drm_check(const void *map, uint64_t size, uint32_t seed,
 	for (i = 0; i < size / 4; i++) {
 		uint32_t v = __atomic_load_n(&p[i], __ATOMIC_RELAXED);
 
-		if (v != drm_pattern(seed, i * 4)) {
+		if (v != pattern(seed, i * 4)) {
 			if (found)
 				*found = v;
 			return i * 4;
 		}
 	}
 	return -1;
+}
+
+static inline void drm_fill(void *map, uint64_t size, uint32_t seed)
+{
+	drm_fill_pattern(map, size, seed, drm_pattern);
+}
+
+static inline int64_t drm_check(const void *map, uint64_t size, uint32_t seed,
+				uint32_t *found)
+{
+	return drm_check_pattern(map, size, seed, found, drm_pattern);
+}
+
+static inline void drm_fill_2to1(void *map, uint64_t size, uint32_t seed)
+{
+	drm_fill_pattern(map, size, seed, drm_pattern_2to1);
+}
+
+static inline int64_t drm_check_2to1(const void *map, uint64_t size,
+				     uint32_t seed, uint32_t *found)
+{
+	return drm_check_pattern(map, size, seed, found, drm_pattern_2to1);
 }
 
 #endif /* __SELFTESTS_DRM_HELPERS_H__ */

@@ -34,56 +34,14 @@
 #define MIB		(1024 * 1024)
 #define PAGE		4096
 
-/*
- * Buffer contents that zram compresses about 2:1: the first half of every
- * page holds pseudo-random words (drm_pattern()), the second half one word
- * derived from the seed and the page, repeated. A page that ends up in the
- * wrong buffer or at the wrong offset is noticed, and so is a page of
- * zeroes.
- */
-static inline uint32_t reclaim_pattern(uint32_t seed, uint64_t offset)
-{
-	if ((offset % PAGE) < PAGE / 2)
-		return drm_pattern(seed, offset);
-	return (seed * 0x9e3779b1u) ^ (uint32_t)(offset / PAGE) ^ 0xa5a5a5a5u;
-}
-
-static void reclaim_fill(void *map, uint64_t size, uint32_t seed)
-{
-	uint32_t *p = map;
-	uint64_t i;
-
-	for (i = 0; i < size / 4; i++)
-		__atomic_store_n(&p[i], reclaim_pattern(seed, i * 4),
-				 __ATOMIC_RELAXED);
-}
-
-/* The byte offset of the first word that differs, or -1. */
-static int64_t reclaim_check(const void *map, uint64_t size, uint32_t seed,
-			     uint32_t *found)
-{
-	const uint32_t *p = map;
-	uint64_t i;
-
-	for (i = 0; i < size / 4; i++) {
-		uint32_t v = __atomic_load_n(&p[i], __ATOMIC_RELAXED);
-
-		if (v != reclaim_pattern(seed, i * 4)) {
-			*found = v;
-			return i * 4;
-		}
-	}
-	return -1;
-}
-
 #define ASSERT_CONTENTS(map, size, seed) do {				\
 	uint32_t __seed = (seed), __found = 0;				\
-	int64_t __bad = reclaim_check(map, size, __seed, &__found);	\
+	int64_t __bad = drm_check_2to1(map, size, __seed, &__found);	\
 									\
 	ASSERT_EQ(-1, __bad) {						\
 		TH_LOG("buffer %u: word at offset %lld is 0x%08x, expected 0x%08x", \
 		       __seed, (long long)__bad, __found,		\
-		       reclaim_pattern(__seed, __bad));			\
+		       drm_pattern_2to1(__seed, __bad));			\
 	}								\
 } while (0)
 
@@ -411,7 +369,7 @@ TEST_F_TIMEOUT(reclaim, overcommit, 900)
 			TH_LOG("buffer %u of %u", i, n);
 		ASSERT_EQ(size, bo[i].size);
 		ASSERT_EQ(0, drm_dumb_map(self->fd, &bo[i]));
-		reclaim_fill(bo[i].map, size, i);
+		drm_fill_2to1(bo[i].map, size, i);
 		ASSERT_EQ(0, bo_to_host(self->fd, &bo[i])) TH_LOG("buffer %u", i);
 		if (i % 2)
 			ASSERT_EQ(0, drm_dumb_unmap(&bo[i]));
@@ -460,12 +418,12 @@ TEST_F_TIMEOUT(reclaim, shrink_debugfs, 120)
 
 	ASSERT_EQ(0, bo_create(self->fd, size, &bo));
 	ASSERT_EQ(0, drm_dumb_map(self->fd, &bo));
-	reclaim_fill(bo.map, size, 5);
+	drm_fill_2to1(bo.map, size, 5);
 	ASSERT_EQ(0, bo_to_host(self->fd, &bo));
 	if (virtgpu) {
 		ASSERT_EQ(0, bo_create(self->fd, size, &gone));
 		ASSERT_EQ(0, drm_dumb_map(self->fd, &gone));
-		reclaim_fill(gone.map, size, 6);
+		drm_fill_2to1(gone.map, size, 6);
 		ASSERT_EQ(0, bo_to_host(self->fd, &gone));
 		ASSERT_EQ(0, drm_dumb_unmap(&gone));
 		ASSERT_EQ(0, virtgpu_madvise(self->fd, gone.handle,
@@ -542,7 +500,7 @@ TEST_F_TIMEOUT(virtgpu, host_roundtrip, 300)
 	ASSERT_EQ(0, bo_create(self->fd, size, &bo));
 	height = bo.size / bo.pitch;
 	ASSERT_EQ(0, drm_dumb_map(self->fd, &bo));
-	reclaim_fill(bo.map, size, 1);
+	drm_fill_2to1(bo.map, size, 1);
 	ASSERT_EQ(0, drm_dumb_unmap(&bo));
 	ASSERT_EQ(0, bo_to_host(self->fd, &bo));
 
@@ -558,7 +516,7 @@ TEST_F_TIMEOUT(virtgpu, host_roundtrip, 300)
 		TH_LOG("the buffer was not evicted in %d rounds of pressure", i);
 
 	ASSERT_EQ(0, drm_dumb_map(self->fd, &bo));
-	reclaim_fill(bo.map, size, 2);
+	drm_fill_2to1(bo.map, size, 2);
 
 	if (virtgpu_has_3d(self->fd)) {
 		ASSERT_EQ(0, virtgpu_transfer_from_host(self->fd, bo.handle,
@@ -696,7 +654,7 @@ TEST_F_TIMEOUT(virtgpu, madvise_purge, 300)
 
 	ASSERT_EQ(0, bo_create(self->fd, size, &bo));
 	ASSERT_EQ(0, drm_dumb_map(self->fd, &bo));
-	reclaim_fill(bo.map, size, 3);
+	drm_fill_2to1(bo.map, size, 3);
 	ASSERT_EQ(0, bo_to_host(self->fd, &bo));
 	ASSERT_EQ(0, shrinker_stats(self->fd, &before));
 
@@ -749,7 +707,7 @@ TEST_F_TIMEOUT(virtgpu, scanout_pinned, 300)
 				     out.mode.vdisplay, 32, &bo));
 	pages = bo.size / PAGE;
 	ASSERT_EQ(0, drm_dumb_map(self->fd, &bo));
-	reclaim_fill(bo.map, bo.size, 7);
+	drm_fill_2to1(bo.map, bo.size, 7);
 	ASSERT_EQ(0, drm_dumb_unmap(&bo));
 	ASSERT_EQ(0, virtgpu_transfer_to_host(self->fd, bo.handle,
 					      out.mode.hdisplay,
@@ -805,7 +763,7 @@ TEST_F_TIMEOUT(virtgpu, madvise_willneed_keeps, 300)
 
 	ASSERT_EQ(0, bo_create(self->fd, size, &bo));
 	ASSERT_EQ(0, drm_dumb_map(self->fd, &bo));
-	reclaim_fill(bo.map, size, 4);
+	drm_fill_2to1(bo.map, size, 4);
 	ASSERT_EQ(0, bo_to_host(self->fd, &bo));
 
 	ASSERT_EQ(0, virtgpu_madvise(self->fd, bo.handle, VIRTGPU_MADV_DONTNEED,
