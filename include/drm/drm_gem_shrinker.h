@@ -10,7 +10,6 @@
 
 #include <drm/drm_gem.h>
 
-struct dentry;
 struct drm_device;
 struct shrinker;
 
@@ -217,9 +216,6 @@ struct drm_gem_shrinker {
 
 	/** @last_scan: Figures of the last scan that looked at an object. */
 	struct drm_gem_shrinker_scan_stats last_scan;
-
-	/** @debugfs: The gem_shrinker directory of the device in debugfs. */
-	struct dentry *debugfs;
 };
 
 /**

@@ -583,14 +583,23 @@ static const struct file_operations drm_gem_shrinker_shrink_fops = {
 static void drm_gem_shrinker_debugfs_init(struct drm_gem_shrinker *gs)
 {
 	struct drm_device *dev = gs->dev;
+	struct dentry *dir;
 
 	if (!dev->debugfs_root)
 		return;
 
-	gs->debugfs = debugfs_create_dir("gem_shrinker", dev->debugfs_root);
-	debugfs_create_file("stats", 0444, gs->debugfs, gs,
+	/*
+	 * Never removed here: the DRM core removes the device's whole debugfs
+	 * directory in drm_dev_unregister(), and again at the start of
+	 * drm_dev_release() for a device that was never registered, both
+	 * before the drmm release actions run. debugfs_remove() waits for
+	 * the files' readers and writers, so none is left when
+	 * drm_gem_shrinker_release() frees @gs.
+	 */
+	dir = debugfs_create_dir("gem_shrinker", dev->debugfs_root);
+	debugfs_create_file("stats", 0444, dir, gs,
 			    &drm_gem_shrinker_stats_fops);
-	debugfs_create_file("shrink", 0200, gs->debugfs, gs,
+	debugfs_create_file("shrink", 0200, dir, gs,
 			    &drm_gem_shrinker_shrink_fops);
 }
 #else
@@ -605,7 +614,6 @@ static void drm_gem_shrinker_release(struct drm_device *dev, void *ptr)
 
 	/* Waits for scans in progress. */
 	shrinker_free(gs->shrinker);
-	debugfs_remove_recursive(gs->debugfs);
 
 	drm_WARN_ON(dev, !list_empty(&gs->pinned.list));
 	drm_WARN_ON(dev, !list_empty(&gs->willneed.list));
