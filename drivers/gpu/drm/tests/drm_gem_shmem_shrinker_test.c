@@ -9,6 +9,7 @@
  * the shmem file of each object, where the tests can inspect them.
  */
 
+#include <linux/debugfs.h>
 #include <linux/dma-buf.h>
 #include <linux/dma-fence.h>
 #include <linux/dma-resv.h>
@@ -19,6 +20,7 @@
 #include <linux/pagemap.h>
 #include <linux/random.h>
 #include <linux/scatterlist.h>
+#include <linux/shmem_fs.h>
 #include <linux/sched.h>
 #include <linux/shrinker.h>
 #include <linux/uaccess.h>
@@ -43,6 +45,10 @@
 #define TEST_SHRINK_ALL		LONG_MAX
 /* Bound on the injected failures of one swap-in path */
 #define TEST_MAX_INJECTIONS	32
+/* Pages of the object whose real allocations fail, and its bound */
+#define TEST_HOLE_PAGES		8
+#define TEST_MAX_REAL_INJECTIONS	512
+#define TEST_REAL_SWEEPS	4
 
 #define RACE_OBJECTS		8
 #define RACE_VOLATILE		2
@@ -1730,6 +1736,267 @@ static void drm_test_gem_shmem_shrinker_fault_inject(struct kunit *test)
 		   path->name, failed, resident);
 }
 
+#if IS_ENABLED(CONFIG_FAULT_INJECTION_DEBUG_FS) && IS_ENABLED(CONFIG_FAILSLAB) && \
+	IS_ENABLED(CONFIG_FAIL_PAGE_ALLOC)
+#define TEST_REAL_INJECTION	1
+
+/*
+ * A setting of the kernel's failslab or fail_page_alloc, changed for one
+ * test and restored after it. The only interface to them is debugfs; the
+ * value behind a file is its inode's private data.
+ */
+struct shrinker_test_knob {
+	void *value;
+	unsigned int size;
+	unsigned long saved;
+};
+
+static unsigned long shrinker_test_knob_get(const struct shrinker_test_knob *knob)
+{
+	switch (knob->size) {
+	case sizeof(bool):
+		return READ_ONCE(*(bool *)knob->value);
+	case sizeof(u32):
+		return READ_ONCE(*(u32 *)knob->value);
+	default:
+		return READ_ONCE(*(unsigned long *)knob->value);
+	}
+}
+
+static void shrinker_test_knob_put(struct shrinker_test_knob *knob, unsigned long value)
+{
+	switch (knob->size) {
+	case sizeof(bool):
+		WRITE_ONCE(*(bool *)knob->value, value);
+		break;
+	case sizeof(u32):
+		WRITE_ONCE(*(u32 *)knob->value, value);
+		break;
+	default:
+		WRITE_ONCE(*(unsigned long *)knob->value, value);
+		break;
+	}
+}
+
+static void shrinker_test_knob_restore(void *data)
+{
+	struct shrinker_test_knob *knob = data;
+
+	shrinker_test_knob_put(knob, knob->saved);
+}
+
+/* Set the setting in debugfs file @dir/@name, of @size bytes, to @value */
+static void shrinker_test_set_knob(struct kunit *test, const char *dir,
+				   const char *name, unsigned int size,
+				   unsigned long value)
+{
+	struct shrinker_test_knob *knob;
+	struct dentry *parent, *file;
+	int ret;
+
+	knob = kunit_kzalloc(test, sizeof(*knob), GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, knob);
+
+	parent = debugfs_lookup(dir, NULL);
+	KUNIT_ASSERT_NOT_ERR_OR_NULL_MSG(test, parent, "no %s in debugfs", dir);
+	file = debugfs_lookup(name, parent);
+	dput(parent);
+	KUNIT_ASSERT_NOT_ERR_OR_NULL_MSG(test, file, "no %s/%s in debugfs", dir, name);
+	knob->value = d_inode(file)->i_private;
+	dput(file);
+	KUNIT_ASSERT_NOT_NULL(test, knob->value);
+
+	knob->size = size;
+	knob->saved = shrinker_test_knob_get(knob);
+	ret = kunit_add_action_or_reset(test, shrinker_test_knob_restore, knob);
+	KUNIT_ASSERT_EQ(test, ret, 0);
+	shrinker_test_knob_put(knob, value);
+}
+
+/*
+ * Let current->fail_nth fail every slab and page allocation: by default
+ * both ignore allocations that may sleep, and fail_page_alloc also
+ * highmem (the shmem pages) and order 0.
+ */
+static void shrinker_test_fail_real_allocations(struct kunit *test)
+{
+	shrinker_test_set_knob(test, "failslab", "ignore-gfp-wait", sizeof(bool), false);
+	shrinker_test_set_knob(test, "failslab", "cache-filter", sizeof(bool), false);
+	shrinker_test_set_knob(test, "failslab", "verbose", sizeof(unsigned long), 1);
+	shrinker_test_set_knob(test, "fail_page_alloc", "ignore-gfp-wait", sizeof(bool), false);
+	shrinker_test_set_knob(test, "fail_page_alloc", "ignore-gfp-highmem", sizeof(bool),
+			       false);
+	shrinker_test_set_knob(test, "fail_page_alloc", "min-order", sizeof(u32), 0);
+	shrinker_test_set_knob(test, "fail_page_alloc", "verbose", sizeof(unsigned long), 1);
+}
+#else
+#define TEST_REAL_INJECTION	0
+
+static void shrinker_test_fail_real_allocations(struct kunit *test)
+{
+}
+#endif
+
+/*
+ * Zero the odd pages of @bo, in the object and in its pattern: once
+ * evicted, they can become holes of its shmem file that read back as
+ * zeroes.
+ */
+static void shrinker_test_zero_odd_pages(struct kunit *test, struct shrinker_test_bo *bo)
+{
+	struct drm_gem_shmem_object *shmem = &bo->shmem;
+	struct iosys_map map;
+	unsigned long i;
+	int ret;
+
+	for (i = 1; i < bo_pages(bo); i += 2)
+		memset(bo->pattern + i * PAGE_SIZE, 0, PAGE_SIZE);
+
+	dma_resv_lock(shmem->base.resv, NULL);
+	ret = drm_gem_shmem_vmap_locked(shmem, &map);
+	if (!ret) {
+		iosys_map_memcpy_to(&map, 0, bo->pattern, bo_size(bo));
+		drm_gem_shmem_vunmap_locked(shmem, &map);
+	}
+	dma_resv_unlock(shmem->base.resv);
+	KUNIT_ASSERT_EQ(test, ret, 0);
+}
+
+/*
+ * Punch the odd pages of the evicted @bo out of its shmem file, so that a
+ * swap-in must allocate a page for each, and check that none of the pages
+ * left in the file has a reference more than the page cache's (and the
+ * per-CPU LRU batch's, while it is not on an LRU yet): a failed swap-in
+ * must not leak one. Returns the number of odd pages that were present.
+ */
+static unsigned long shrinker_test_punch_odd_pages(struct kunit *test,
+						   struct shrinker_test_bo *bo)
+{
+	struct file *filp = bo->shmem.base.filp;
+	struct address_space *mapping = filp->f_mapping;
+	unsigned long i, present = 0;
+
+	KUNIT_ASSERT_NULL(test, bo->shmem.pages);
+
+	for (i = 0; i < bo_pages(bo); i++) {
+		struct folio *folio = filemap_get_folio(mapping, i);
+		int expected;
+
+		if (IS_ERR(folio))
+			continue;
+		if (i & 1)
+			present++;
+		/* The page cache, ours, and the LRU batch's if not on an LRU */
+		expected = 2 + !folio_test_lru(folio);
+		KUNIT_EXPECT_EQ_MSG(test, folio_ref_count(folio), expected,
+				    "page %lu of the evicted object", i);
+		folio_put(folio);
+	}
+
+	for (i = 1; i < bo_pages(bo); i += 2)
+		shmem_truncate_range(file_inode(filp), i << PAGE_SHIFT,
+				     ((i + 1) << PAGE_SHIFT) - 1);
+
+	return present;
+}
+
+/*
+ * Test the swap-in paths with real allocation failures: failslab and
+ * fail_page_alloc fail the n-th allocation of the test task
+ * (current->fail_nth), together with the helper's own failure points, for
+ * n = 1, 2, ... until the path succeeds without reaching the failure. The
+ * object is evicted before each try and its odd pages (zeroes) punched out
+ * of the shmem file, so every try allocates the page array, a page for
+ * each hole, the sg_table, the DMA mapping or the vmap of the path. A
+ * failed allocation may be one the kernel tolerates (a fallback); each
+ * other must fail the path. The test case succeeds if every try returns 0
+ * with the object's contents or the path's error; after each error the
+ * counts are unchanged, the object is consistent, no page has a reference
+ * too many, and a retry brings the contents back; and a swap-in failed at
+ * each page that had to be allocated: k of the holes were filled when it
+ * failed, for every k below their number, within a few sweeps of n.
+ */
+static void drm_test_gem_shmem_shrinker_real_fault_inject(struct kunit *test)
+{
+	const struct shrinker_test_path *path = test->param_value;
+	unsigned long holes = TEST_HOLE_PAGES / 2, k;
+	unsigned int n, sweep, uses, failed = 0;
+	struct shrinker_test_use use = {};
+	struct shrinker_test_bo *bo;
+	unsigned long failed_at = 0;
+	struct shrinker_test *st = test->priv;
+	int ret;
+
+	BUILD_BUG_ON(TEST_HOLE_PAGES / 2 > BITS_PER_LONG);
+	if (!TEST_REAL_INJECTION)
+		kunit_skip(test, "needs FAULT_INJECTION_DEBUG_FS, FAILSLAB and FAIL_PAGE_ALLOC");
+
+	bo = shrinker_test_bo_create_on(test, st->drm, 0, TEST_HOLE_PAGES);
+	shrinker_test_zero_odd_pages(test, bo);
+	shrinker_test_bo_mmap(test, bo);
+	uses = use_count(&bo->shmem);
+	use.bo = bo;
+	use.buf = shrinker_test_buf(test, TEST_HOLE_PAGES);
+	shrinker_test_fail_real_allocations(test);
+
+	/*
+	 * Which allocations a try makes varies a little (a slab may need a
+	 * new page, KASAN may save a stack): sweep again while a page k was
+	 * not reached by a failure.
+	 */
+	for (sweep = 0; sweep < TEST_REAL_SWEEPS && failed_at != BIT(holes) - 1;
+	     sweep++) {
+		for (n = 1; ; n++) {
+			bool injected;
+
+			KUNIT_ASSERT_LT_MSG(test, n, TEST_MAX_REAL_INJECTIONS, "%s keeps failing",
+					    path->name);
+			shrinker_test_evict(test, bo, uses);
+			shrinker_test_punch_odd_pages(test, bo);
+			memset(use.buf, 0xa5, bo_size(bo));
+
+			shrinker_test_set_fail_nth(n);
+			ret = path->get(&use);
+			injected = !shrinker_test_fail_nth();
+			shrinker_test_set_fail_nth(0);
+
+			if (!ret) {
+				/* Not reached, or a failure the kernel tolerated */
+				shrinker_test_expect_pattern(test, bo, use.buf, path->name);
+				shrinker_test_put(path, &use);
+				if (!injected)
+					break;
+				continue;
+			}
+
+			failed++;
+			KUNIT_EXPECT_TRUE_MSG(test, injected, "%d without an injected failure",
+					      ret);
+			KUNIT_EXPECT_EQ_MSG(test, ret, path->err, "failure point %u", n);
+			if (!shrinker_test_expect_consistent(test, bo, uses)) {
+				/* Still evicted: how far did the swap-in get? */
+				k = shrinker_test_punch_odd_pages(test, bo);
+				if (k < holes)
+					failed_at |= BIT(k);
+			}
+
+			memset(use.buf, 0, bo_size(bo));
+			ret = path->get(&use);
+			KUNIT_EXPECT_EQ_MSG(test, ret, 0, "retry after failure point %u", n);
+			if (!ret) {
+				shrinker_test_expect_pattern(test, bo, use.buf, path->name);
+				shrinker_test_put(path, &use);
+			}
+		}
+	}
+
+	for (k = 0; k < holes; k++)
+		KUNIT_EXPECT_TRUE_MSG(test, failed_at & BIT(k),
+				      "no swap-in failed with %lu of %lu holes filled", k, holes);
+	kunit_info(test, "%s: %u sweeps, %u allocations failed the path\n",
+		   path->name, sweep, failed);
+}
+
 /*
  * Test a driver bug: drm_gem_shmem_evict_locked() on a pinned object. It
  * warns (on purpose, from this test). The test case succeeds if it returns
@@ -1801,6 +2068,8 @@ static struct kunit_case drm_gem_shmem_shrinker_test_cases[] = {
 	KUNIT_CASE(drm_test_gem_shmem_shrinker_evict_hook),
 	KUNIT_CASE(drm_test_gem_shmem_shrinker_race),
 	KUNIT_CASE_PARAM(drm_test_gem_shmem_shrinker_fault_inject,
+			 shrinker_test_paths_gen_params),
+	KUNIT_CASE_PARAM(drm_test_gem_shmem_shrinker_real_fault_inject,
 			 shrinker_test_paths_gen_params),
 	KUNIT_CASE(drm_test_gem_shmem_shrinker_evict_pinned),
 	{}
