@@ -9,7 +9,7 @@
 SHELL := /bin/bash
 MK := $(CURDIR)/mk
 
-.PHONY: help demo check kunit kunit-kasan bench guest-test lint compile-test \
+.PHONY: help demo check selftest kunit bench guest-test lint compile-test \
 	patches manifest tree clean
 
 help:
@@ -23,17 +23,17 @@ demo:
 check:
 	@bash $(MK)/check.sh
 
-## make kunit         DRM KUnit suites under QEMU with lockdep
+## make selftest      the harness's own tests on recorded logs (seconds)
+selftest:
+	@bash $(MK)/selftest.sh
+
+## make kunit         DRM KUnit suites in QEMU: lockdep, KASAN, debug options
 kunit:
 	@bash $(MK)/kunit.sh
 
-## make kunit-kasan   the same suites on a KASAN kernel
-kunit-kasan:
-	@KUNIT_NAME=kunit-kasan KUNIT_CONFIGS=mk/configs/kasan.config bash $(MK)/kunit.sh
-
-## make bench         opt-in KUnit benchmarks (KUNIT_CASE_SLOW), numbers only
+## make bench         opt-in KUnit benchmarks on a kernel without debugging
 bench:
-	@KUNIT_FILTER="speed<=slow" KUNIT_GLOB="*benchmark*" bash $(MK)/kunit.sh
+	@bash $(MK)/bench.sh
 
 ## make guest-test    userspace tests in a QEMU guest (virtio-gpu, vgem, zram)
 guest-test:

@@ -1,8 +1,8 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
-# make demo: the main job. Builds the patched guest kernel (the build of make
-# guest-test, out/guest, same configuration: a warm build when guest-test ran),
-# the unpatched base kernel with that configuration (from the pristine base
+# make demo: the main job. Builds the patched guest kernel (allnoconfig plus
+# mk/configs/guest.config, without the test kernel's debug options, in
+# out/demo-patched), the unpatched base kernel with that configuration (from the pristine base
 # tree, in out/demo-base), the workload mk/demo/gem_demo.c and an initramfs
 # (mk/demo/init), then boots one QEMU guest (TCG, virtio-gpu, zram swap) per
 # run:
@@ -37,7 +37,7 @@ with_build_lock "$0" "$@"
 need_packages $GUEST_PACKAGES gnuplot-nox
 
 guest_hostmem=${DEMO_HOSTMEM:-${GUEST_HOSTMEM:-2G}}
-build=$OUT/guest
+build=$OUT/demo-patched
 base_build=$OUT/demo-base
 demo=$OUT/demo
 log=$demo/build.log

@@ -210,6 +210,32 @@ kmake() {
 		CC="ccache ${CROSS_COMPILE:-}gcc" HOSTCC="ccache gcc" "$@"
 }
 
+# The x86_64 test kernel of make check (mk/configs/test.config): KUnit,
+# guest and x86_64 compile-test in one build.
+TEST_KERNEL=$OUT/test-kernel
+TEST_CONFIGS="$REPO/mk/configs/guest.config $REPO/mk/configs/test.config"
+
+# test_kernel: configure and build the test kernel, its modules and the uapi
+# headers (TEST_KERNEL/hdr) for the guest's programs. A build of the same
+# overlay and configuration is not started again (TEST_KERNEL/.built holds
+# its hash): the stages of make check share one build.
+test_kernel() {
+	local hash
+	# shellcheck disable=SC2086 # a list of files
+	hash=$({ echo "$BASE_VERSION"; cat $TEST_CONFIGS; overlay_files |
+		(cd "$REPO" && xargs sha256sum); } | sha256sum | cut -d' ' -f1)
+	if [ "$(cat "$TEST_KERNEL/.built" 2>/dev/null)" = "$hash" ] &&
+	   [ -f "$TEST_KERNEL/arch/x86/boot/bzImage" ]; then
+		return 0
+	fi
+	rm -f "$TEST_KERNEL/.built"
+	# shellcheck disable=SC2086 # a list of files
+	merge_config "$TEST_KERNEL" $TEST_CONFIGS
+	kmake "$TEST_KERNEL" bzImage modules
+	kmake "$TEST_KERNEL" headers_install INSTALL_HDR_PATH="$TEST_KERNEL/hdr"
+	echo "$hash" > "$TEST_KERNEL/.built"
+}
+
 # merge_config DIR FRAGMENT...: DIR/.config = allnoconfig + fragments, with a
 # check that every requested option survived Kconfig. Rewriting an unchanged
 # .config does not make kbuild rebuild anything.

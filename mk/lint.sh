@@ -3,8 +3,8 @@
 # make lint: static gates on the overlay's diff against the base.
 #   checkpatch --strict  on each patch of the series (make patches)
 #   kernel-doc -none -Wall on every changed .c and .h
-#   sparse (C=2) and W=1 on every changed .c built by the x86_64
-#   compile-test configuration
+#   sparse (C=2) and W=1 on every changed .c built by the test kernel
+#   (the x86_64 compile-test configuration)
 # A finding fails only if it is new: kernel-doc, sparse and W=1 findings are
 # compared, without line numbers, with those of the base version of the file.
 # checkpatch types that the project does not apply are in mk/checkpatch-ignore.
@@ -72,41 +72,54 @@ for f in "${changed[@]}"; do
 done
 gate kernel-doc "$LINT/findings/kernel-doc"
 
-# sparse and W=1 on the changed .c files that the x86_64 compile-test
-# configuration builds, against the same objects built from the base.
-cdir=$OUT/compile-x86_64
+# sparse and W=1 on the changed .c files that the test kernel builds (the
+# compile-test configuration), against the same objects built from the
+# base. The objects are rebuilt in the test kernel's build directory and
+# put back afterwards, with their times, so the next build has nothing to
+# redo; the base tree is only prepared when a file has findings to compare.
+cdir=$TEST_KERNEL
 bdir=$OUT/lint-base
-# Which objects the configuration builds is what its build made: build it
-# (incremental after make compile-test) and look for each object's .cmd.
-merge_config "$cdir" "$REPO/mk/configs/compile-x86_64.config" > "$LINT/config.log" 2>&1
-kmake "$cdir" vmlinux modules > "$LINT/build.log" 2>&1 || {
+test_kernel > "$LINT/build.log" 2>&1 || {
 	tail -n 30 "$LINT/build.log" >&2
-	die "the x86_64 compile-test configuration does not build; see make compile-test"
+	die "the test kernel does not build; see make compile-test"
 }
-if [ ! -f "$bdir/.config" ] || ! cmp -s "$cdir/.config" "$bdir/.config"; then
-	mkdir -p "$bdir"
-	cp "$cdir/.config" "$bdir/.config"
-	KSRC=$BASE_DIR kmake "$bdir" olddefconfig > "$LINT/base-config.log" 2>&1
-fi
-KSRC=$BASE_DIR kmake "$bdir" modules_prepare > "$LINT/base-prepare.log" 2>&1
+base_ready=
+base_prepare() {
+	[ -n "$base_ready" ] && return 0
+	if [ ! -f "$bdir/.config" ] || ! cmp -s "$cdir/.config" "$bdir/.config"; then
+		mkdir -p "$bdir"
+		cp "$cdir/.config" "$bdir/.config"
+		KSRC=$BASE_DIR kmake "$bdir" olddefconfig > "$LINT/base-config.log" 2>&1
+	fi
+	KSRC=$BASE_DIR kmake "$bdir" modules_prepare > "$LINT/base-prepare.log" 2>&1
+	base_ready=1
+}
 : > "$LINT/findings/sparse-w1"
 skipped=()
 for f in "${changed[@]}"; do
 	case "$f" in *.c) ;; *) continue ;; esac
 	o=${f%.c}.o
-	if [ ! -f "$cdir/$(dirname "$o")/.$(basename "$o").cmd" ]; then
+	cmd=$(dirname "$o")/.$(basename "$o").cmd
+	if [ ! -f "$cdir/$cmd" ]; then
 		skipped+=("$f")
 		continue
 	fi
+	mkdir -p "$LINT/keep"
+	cp -p "$cdir/$o" "$LINT/keep/o" && cp -p "$cdir/$cmd" "$LINT/keep/cmd"
 	rm -f "$cdir/$o"
-	if ! kmake "$cdir" C=2 W=1 "$o" > "$LINT/new.log" 2>&1; then
+	built=0
+	kmake "$cdir" C=2 W=1 "$o" > "$LINT/new.log" 2>&1 || built=1
+	mv "$LINT/keep/o" "$cdir/$o" && mv "$LINT/keep/cmd" "$cdir/$cmd"
+	if [ $built -ne 0 ]; then
 		echo "$f: does not build with C=2 W=1" >> "$LINT/findings/sparse-w1"
 		grep -E 'error' "$LINT/new.log" >> "$LINT/findings/sparse-w1" || true
 		continue
 	fi
 	grep -E 'warning:|error:' "$LINT/new.log" > "$LINT/sw.new" || true
+	[ -s "$LINT/sw.new" ] || continue
 	: > "$LINT/sw.base"
 	if [ -f "$BASE_DIR/$f" ]; then
+		base_prepare
 		rm -f "$bdir/$o"
 		KSRC=$BASE_DIR kmake "$bdir" C=2 W=1 "$o" > "$LINT/base.log" 2>&1 || true
 		grep -E 'warning:|error:' "$LINT/base.log" > "$LINT/sw.base" || true

@@ -1,0 +1,31 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+# make bench: the opt-in KUnit benchmarks (KUNIT_CASE_SLOW) on an x86_64
+# KUnit kernel without lockdep or KASAN (mk/configs/bench.kunitconfig, its
+# own build directory), with kunit.py run under QEMU. They print numbers;
+# only a crash or a failed sanity check fails.
+#
+# KUNIT_GLOB: suites to run (default: *benchmark*).
+. "$(dirname "$0")/lib.sh"
+with_build_lock "$0" "$@"
+need_packages $HOST_PACKAGES
+
+build=$OUT/bench
+log=$OUT/bench.log
+mkdir -p "$OUT"
+lay_overlay
+
+cd "$SRC"
+msg "building and running the benchmark kernel ($build)"
+python3 tools/testing/kunit/kunit.py run --arch=x86_64 --build_dir="$build" \
+	--jobs="$JOBS" --kunitconfig="$REPO/mk/configs/bench.kunitconfig" \
+	--make_options "CC=ccache gcc" --make_options "HOSTCC=ccache gcc" \
+	--qemu_args "-smp 2" --timeout 1200 --filter "speed<=slow" \
+	--raw_output=all "${KUNIT_GLOB:-*benchmark*}" > "$log" 2> "$log.err" || {
+	cat "$log.err" >&2
+	tail -n 50 "$log" >&2
+	die "the benchmark kernel did not build or boot; log: $log"
+}
+grep -E '^\s*# |^\s*(not )?ok ' "$log" | grep -vE '^\s*# (Subtest|module):' || true
+python3 tools/testing/kunit/kunit.py parse "$log" | grep 'Testing complete' ||
+	die "the benchmarks failed; log: $log"
