@@ -537,6 +537,23 @@ static void shrinker_test_vunmap_action(void *data)
 	dma_resv_unlock(shmem->base.resv);
 }
 
+/* Write the pattern of @bo into the object, through a kernel mapping */
+static void shrinker_test_write_pattern(struct kunit *test, struct shrinker_test_bo *bo)
+{
+	struct drm_gem_shmem_object *shmem = &bo->shmem;
+	struct iosys_map map;
+	int ret;
+
+	dma_resv_lock(shmem->base.resv, NULL);
+	ret = drm_gem_shmem_vmap_locked(shmem, &map);
+	if (!ret) {
+		iosys_map_memcpy_to(&map, 0, bo->pattern, bo_size(bo));
+		drm_gem_shmem_vunmap_locked(shmem, &map);
+	}
+	dma_resv_unlock(shmem->base.resv);
+	KUNIT_ASSERT_EQ(test, ret, 0);
+}
+
 /*
  * Create an object of @npages on @drm, dropped at the end of the test. The
  * test takes a use reference, as a driver does for a GPU mapping, and
@@ -549,7 +566,6 @@ shrinker_test_bo_create_on(struct kunit *test, struct drm_device *drm,
 {
 	struct drm_gem_shmem_object *shmem;
 	struct shrinker_test_bo *bo;
-	struct iosys_map map;
 	size_t i;
 	int ret;
 
@@ -574,14 +590,7 @@ shrinker_test_bo_create_on(struct kunit *test, struct drm_device *drm,
 	ret = kunit_add_action_or_reset(test, shrinker_test_put_pages_action, shmem);
 	KUNIT_ASSERT_EQ(test, ret, 0);
 
-	dma_resv_lock(shmem->base.resv, NULL);
-	ret = drm_gem_shmem_vmap_locked(shmem, &map);
-	if (!ret) {
-		iosys_map_memcpy_to(&map, 0, bo->pattern, bo_size(bo));
-		drm_gem_shmem_vunmap_locked(shmem, &map);
-	}
-	dma_resv_unlock(shmem->base.resv);
-	KUNIT_ASSERT_EQ(test, ret, 0);
+	shrinker_test_write_pattern(test, bo);
 
 	return bo;
 }
@@ -1844,22 +1853,12 @@ static void shrinker_test_fail_real_allocations(struct kunit *test)
  */
 static void shrinker_test_zero_odd_pages(struct kunit *test, struct shrinker_test_bo *bo)
 {
-	struct drm_gem_shmem_object *shmem = &bo->shmem;
-	struct iosys_map map;
 	unsigned long i;
-	int ret;
 
 	for (i = 1; i < bo_pages(bo); i += 2)
 		memset(bo->pattern + i * PAGE_SIZE, 0, PAGE_SIZE);
 
-	dma_resv_lock(shmem->base.resv, NULL);
-	ret = drm_gem_shmem_vmap_locked(shmem, &map);
-	if (!ret) {
-		iosys_map_memcpy_to(&map, 0, bo->pattern, bo_size(bo));
-		drm_gem_shmem_vunmap_locked(shmem, &map);
-	}
-	dma_resv_unlock(shmem->base.resv);
-	KUNIT_ASSERT_EQ(test, ret, 0);
+	shrinker_test_write_pattern(test, bo);
 }
 
 /*
