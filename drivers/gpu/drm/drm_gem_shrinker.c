@@ -288,21 +288,28 @@ static bool drm_gem_shrinker_shrink_one(struct drm_gem_object *obj,
 	struct drm_gem_shrinker_stage_ctx *stage = ctx->priv;
 	int ret;
 
+	/*
+	 * An idle stage skips busy objects and a busy stage the idle ones,
+	 * which the idle stage before it had. Test this first: the second
+	 * chance of a busy object is for the busy stage to spend, or a hot
+	 * object the GPU is using would lose it in the idle stage and be
+	 * waited for and reclaimed in the busy stage of the same scan.
+	 */
+	if (dma_resv_test_signaled(obj->resv, DMA_RESV_USAGE_BOOKKEEP) ==
+	    stage->wait)
+		return false;
+
 	/* Used since the last scan: second chance, back to the LRU tail. */
 	if (obj->lru_referenced) {
 		WRITE_ONCE(obj->lru_referenced, false);
 		return false;
 	}
 
-	if (dma_resv_test_signaled(obj->resv, DMA_RESV_USAGE_BOOKKEEP)) {
-		/* A busy stage only retries objects that were busy. */
-		if (stage->wait)
-			return false;
-	} else {
+	if (stage->wait) {
 		long timeout = (long)(stage->deadline - jiffies);
 
 		/* The budget is for the whole stage, not per object. */
-		if (!stage->wait || timeout <= 0)
+		if (timeout <= 0)
 			return false;
 
 		stage->waited++;

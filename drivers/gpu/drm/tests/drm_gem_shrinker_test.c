@@ -620,6 +620,49 @@ static void drm_test_gem_shrinker_busy_signalled(struct kunit *test)
 }
 
 /*
+ * Test the second chance of an object the GPU is using right now: it is
+ * busy and was used since the last scan, while cold idle objects exist.
+ * Its fence signals two jiffies after the scan first waits for it, within
+ * the budget of one second. The test case succeeds if a scan for
+ * everything evicts the cold objects and leaves the hot one on the
+ * WILLNEED LRU, its second chance spent by the busy stage and not by the
+ * idle stage before it, and only the next scan waits for it and evicts it.
+ */
+static void drm_test_gem_shrinker_busy_second_chance(struct kunit *test)
+{
+	struct drm_gem_shrinker_test *priv = test->priv;
+	struct drm_gem_shrinker_test_obj *cold1, *cold2, *hot;
+	struct drm_gem_shrinker_scan_stats stats;
+	unsigned long ret;
+
+	drm_gem_shrinker_test_require_evict(test);
+
+	priv->gs->wait_jiffies = HZ;
+	cold1 = drm_gem_shrinker_test_obj_create(test, 1, DRM_GEM_RECLAIM_WILLNEED);
+	hot = drm_gem_shrinker_test_obj_create(test, 2, DRM_GEM_RECLAIM_WILLNEED);
+	cold2 = drm_gem_shrinker_test_obj_create(test, 4, DRM_GEM_RECLAIM_WILLNEED);
+	drm_gem_shrinker_test_make_busy(test, hot, 2);
+	/* A use: the object stays WILLNEED and is marked as referenced. */
+	drm_gem_shrinker_test_set_state(hot, DRM_GEM_RECLAIM_WILLNEED);
+
+	ret = drm_gem_shrinker_test_shrink(test, SHRINKER_TEST_ALL, GFP_KERNEL,
+					   &stats);
+	KUNIT_EXPECT_EQ(test, ret, 1 + 4);
+	expect_calls(test, EVICT(cold1), EVICT(cold2));
+	KUNIT_EXPECT_EQ(test, stats.waited, 0);
+	KUNIT_EXPECT_TRUE(test, stats.stages_run & BIT(DRM_GEM_SHRINKER_EVICT_BUSY));
+	KUNIT_EXPECT_PTR_EQ(test, drm_gem_shrinker_test_lru_of(hot),
+			    &priv->gs->willneed);
+
+	ret = drm_gem_shrinker_test_shrink(test, SHRINKER_TEST_ALL, GFP_KERNEL,
+					   &stats);
+	KUNIT_EXPECT_EQ(test, ret, 2);
+	expect_calls(test, EVICT(hot));
+	KUNIT_EXPECT_EQ(test, stats.waited, 1);
+	KUNIT_EXPECT_EQ(test, stats.stage_freed[DRM_GEM_SHRINKER_EVICT_BUSY], 2);
+}
+
+/*
  * Test a driver that declines objects with -EBUSY. The test case succeeds
  * if the declined objects stay on their LRUs and reclaimable, a scan that
  * may not block counts each once in stats.declined and its pages in
@@ -925,6 +968,7 @@ static struct kunit_case drm_gem_shrinker_test_cases[] = {
 	KUNIT_CASE(drm_test_gem_shrinker_busy_nonblocking),
 	KUNIT_CASE(drm_test_gem_shrinker_busy_wait_bounded),
 	KUNIT_CASE(drm_test_gem_shrinker_busy_signalled),
+	KUNIT_CASE(drm_test_gem_shrinker_busy_second_chance),
 	KUNIT_CASE(drm_test_gem_shrinker_declined),
 	KUNIT_CASE(drm_test_gem_shrinker_return_values),
 	KUNIT_CASE(drm_test_gem_shrinker_stats_count_once),
