@@ -82,20 +82,11 @@ enum drm_gem_shrinker_stage {
 };
 
 /**
- * enum drm_gem_shrinker_swap - Swap availability as seen by the shrinker
+ * DRM_GEM_SHRINKER_SWAP_AUTO - Ask get_nr_swap_pages() for the free swap
+ *
+ * The default of &drm_gem_shrinker.swap_pages.
  */
-enum drm_gem_shrinker_swap {
-	/** @DRM_GEM_SHRINKER_SWAP_AUTO: Ask get_nr_swap_pages(). */
-	DRM_GEM_SHRINKER_SWAP_AUTO,
-	/**
-	 * @DRM_GEM_SHRINKER_SWAP_AVAILABLE: Behave as if swap space was
-	 * available. For tests on machines without swap: evicted pages then
-	 * stay in the page cache of the backing store.
-	 */
-	DRM_GEM_SHRINKER_SWAP_AVAILABLE,
-	/** @DRM_GEM_SHRINKER_SWAP_NONE: Behave as if there was no swap. */
-	DRM_GEM_SHRINKER_SWAP_NONE,
-};
+#define DRM_GEM_SHRINKER_SWAP_AUTO	(-1L)
 
 /**
  * struct drm_gem_shrinker_funcs - Reclaim callbacks of a GEM shrinker
@@ -191,10 +182,12 @@ struct drm_gem_shrinker {
 	struct drm_gem_lru evicted;
 
 	/**
-	 * @swap: Swap availability, &enum drm_gem_shrinker_swap. Tests set
-	 * it to %DRM_GEM_SHRINKER_SWAP_AVAILABLE on machines without swap.
+	 * @swap_pages: Free swap pages to assume, for tests on machines
+	 * without swap (evicted pages then stay in the page cache of the
+	 * backing store), or %DRM_GEM_SHRINKER_SWAP_AUTO. Count and scan
+	 * evict no more than this.
 	 */
-	int swap;
+	long swap_pages;
 
 	/**
 	 * @wait_jiffies: Time budget of each busy stage for waiting on

@@ -204,16 +204,12 @@ void drm_gem_shrinker_update_state(struct drm_gem_object *obj,
 }
 EXPORT_SYMBOL_GPL(drm_gem_shrinker_update_state);
 
-static bool drm_gem_shrinker_swap_available(struct drm_gem_shrinker *gs)
+/* Free swap pages, or what a test asks to assume */
+static long drm_gem_shrinker_free_swap(struct drm_gem_shrinker *gs)
 {
-	switch (READ_ONCE(gs->swap)) {
-	case DRM_GEM_SHRINKER_SWAP_AVAILABLE:
-		return true;
-	case DRM_GEM_SHRINKER_SWAP_NONE:
-		return false;
-	default:
-		return get_nr_swap_pages() > 0;
-	}
+	long pages = READ_ONCE(gs->swap_pages);
+
+	return pages >= 0 ? pages : get_nr_swap_pages();
 }
 
 /**
@@ -222,14 +218,14 @@ static bool drm_gem_shrinker_swap_available(struct drm_gem_shrinker *gs)
  * @gfp: Allocation flags of the caller that entered reclaim
  *
  * Returns:
- * True if eviction is enabled, swap space is available (see
- * &drm_gem_shrinker.swap) and @gfp allows file-system calls, which writing
- * pages back to a shmem file needs.
+ * True if eviction is enabled, swap space is free (see
+ * &drm_gem_shrinker.swap_pages) and @gfp allows file-system calls, which
+ * writing pages back to a shmem file needs.
  */
 bool drm_gem_shrinker_can_evict(struct drm_gem_shrinker *gs, gfp_t gfp)
 {
 	return READ_ONCE(drm_gem_shrinker_evict_enabled) &&
-	       (gfp & __GFP_FS) && drm_gem_shrinker_swap_available(gs);
+	       (gfp & __GFP_FS) && drm_gem_shrinker_free_swap(gs) > 0;
 }
 EXPORT_SYMBOL_GPL(drm_gem_shrinker_can_evict);
 
@@ -241,8 +237,9 @@ EXPORT_SYMBOL_GPL(drm_gem_shrinker_can_evict);
  * This is &shrinker.count_objects of the GEM shrinker. It takes no lock.
  *
  * Returns:
- * The pages on the DONTNEED LRU, plus those on the WILLNEED LRU if
- * drm_gem_shrinker_can_evict(), or %SHRINK_EMPTY if there are none.
+ * The pages on the DONTNEED LRU, plus those on the WILLNEED LRU up to the
+ * free swap pages if drm_gem_shrinker_can_evict(), or %SHRINK_EMPTY if there
+ * are none. Pages evicted beyond the free swap could not leave memory.
  */
 unsigned long drm_gem_shrinker_count(struct drm_gem_shrinker *gs, gfp_t gfp)
 {
@@ -252,7 +249,7 @@ unsigned long drm_gem_shrinker_count(struct drm_gem_shrinker *gs, gfp_t gfp)
 	unsigned long count;
 
 	dontneed = max(dontneed, 0L);
-	willneed = max(willneed, 0L);
+	willneed = clamp(willneed, 0L, drm_gem_shrinker_free_swap(gs));
 	trace_drm_gem_shrinker_count(gs->dev, dontneed, willneed, can_evict);
 
 	count = dontneed;
@@ -278,6 +275,8 @@ struct drm_gem_shrinker_stage_ctx {
 	/* Waits for busy objects until this time, if wait is set */
 	unsigned long deadline;
 	bool wait;
+	/* Free swap pages left for the evictions of the scan, if evicting */
+	long *swap_left;
 	unsigned long declined;
 	unsigned long waited;
 };
@@ -286,6 +285,7 @@ static bool drm_gem_shrinker_shrink_one(struct drm_gem_object *obj,
 					struct drm_gem_lru_scan_ctx *ctx)
 {
 	struct drm_gem_shrinker_stage_ctx *stage = ctx->priv;
+	unsigned long npages = obj->size >> PAGE_SHIFT;
 	int ret;
 
 	/*
@@ -305,6 +305,10 @@ static bool drm_gem_shrinker_shrink_one(struct drm_gem_object *obj,
 		return false;
 	}
 
+	/* Evicting more than the free swap would only churn. */
+	if (stage->swap_left && *stage->swap_left < (long)npages)
+		return false;
+
 	if (stage->wait) {
 		long timeout = (long)(stage->deadline - jiffies);
 
@@ -323,6 +327,8 @@ static bool drm_gem_shrinker_shrink_one(struct drm_gem_object *obj,
 	ret = stage->shrink(obj, ctx);
 	if (ret == -EBUSY)
 		stage->declined++;
+	if (!ret && stage->swap_left)
+		*stage->swap_left -= npages;
 
 	return !ret;
 }
@@ -358,6 +364,7 @@ drm_gem_shrinker_scan(struct drm_gem_shrinker *gs, struct shrink_control *sc,
 			can_evict && can_block },
 	};
 	struct drm_gem_lru_scan_ctx ctx = {};
+	long swap_left = drm_gem_shrinker_free_swap(gs);
 	unsigned long freed = 0, remaining = 0, ret;
 	/* What the last stage that ran on each LRU left */
 	unsigned long left_dontneed = 0, left_willneed = 0;
@@ -380,6 +387,8 @@ drm_gem_shrinker_scan(struct drm_gem_shrinker *gs, struct shrink_control *sc,
 			.shrink = stages[i].shrink,
 			.wait = stages[i].wait,
 			.deadline = jiffies + READ_ONCE(gs->wait_jiffies),
+			.swap_left = stages[i].lru == &gs->willneed ?
+				     &swap_left : NULL,
 		};
 		unsigned long stage_freed, stage_remaining = 0;
 
@@ -667,6 +676,7 @@ drmm_gem_shrinker_init(struct drm_device *dev,
 	gs->dev = dev;
 	gs->funcs = funcs;
 	gs->wait_jiffies = DRM_GEM_SHRINKER_WAIT_JIFFIES;
+	gs->swap_pages = DRM_GEM_SHRINKER_SWAP_AUTO;
 	drm_gem_lru_init(&gs->pinned);
 	drm_gem_lru_init(&gs->willneed);
 	drm_gem_lru_init(&gs->dontneed);

@@ -2048,7 +2048,7 @@ static int drm_gem_shmem_shrinker_test_init(struct kunit *test)
 	KUNIT_ASSERT_NOT_NULL(test, st->gs);
 
 	/* No swap in the test machine: evicted pages stay in the page cache. */
-	WRITE_ONCE(st->gs->swap, DRM_GEM_SHRINKER_SWAP_AVAILABLE);
+	WRITE_ONCE(st->gs->swap_pages, LONG_MAX);
 	if (!drm_gem_shrinker_can_evict(st->gs, GFP_KERNEL))
 		kunit_skip(test, "eviction is disabled (drm.gem_shrinker_evict)");
 

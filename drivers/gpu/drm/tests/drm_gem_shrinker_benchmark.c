@@ -178,8 +178,7 @@ static struct drm_device *bench_alloc_shmem_drm(struct kunit *test,
 
 	/* The KUnit VM has no swap */
 	if (evict)
-		WRITE_ONCE(drm->gem_shrinker->swap,
-			   DRM_GEM_SHRINKER_SWAP_AVAILABLE);
+		WRITE_ONCE(drm->gem_shrinker->swap_pages, LONG_MAX);
 
 	return drm;
 }
@@ -235,7 +234,7 @@ static struct drm_gem_shrinker *bench_fake_populate(struct kunit *test,
 
 	gs = drmm_gem_shrinker_init(drm, &bench_fake_funcs);
 	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, gs);
-	WRITE_ONCE(gs->swap, DRM_GEM_SHRINKER_SWAP_AVAILABLE);
+	WRITE_ONCE(gs->swap_pages, LONG_MAX);
 
 	fakes = kunit_kzalloc(test, sizeof(*fakes), GFP_KERNEL);
 	KUNIT_ASSERT_NOT_NULL(test, fakes);

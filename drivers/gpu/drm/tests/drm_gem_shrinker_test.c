@@ -354,8 +354,9 @@ static void drm_gem_shrinker_test_expect_calls(struct kunit *test,
  * Test the count of reclaimable pages. The test case succeeds if it is
  * SHRINK_EMPTY while only pinned, evicted, unbacked and purged objects
  * exist, always includes the pages of DONTNEED objects, and includes those
- * of WILLNEED objects only when eviction is possible: swap available
- * (forced, or as get_nr_swap_pages() says) and __GFP_FS in the gfp mask.
+ * of WILLNEED objects only when eviction is possible: free swap (set by the
+ * test, or as get_nr_swap_pages() says) and __GFP_FS in the gfp mask, and
+ * no more of them than there are free swap pages.
  */
 static void drm_test_gem_shrinker_count(struct kunit *test)
 {
@@ -385,12 +386,17 @@ static void drm_test_gem_shrinker_count(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, drm_gem_shrinker_count(gs, GFP_NOFS), 32);
 	KUNIT_EXPECT_EQ(test, drm_gem_shrinker_count(gs, GFP_NOWAIT), 32);
 
-	WRITE_ONCE(gs->swap, DRM_GEM_SHRINKER_SWAP_NONE);
+	WRITE_ONCE(gs->swap_pages, 0);
 	KUNIT_EXPECT_FALSE(test, drm_gem_shrinker_can_evict(gs, GFP_KERNEL));
 	KUNIT_EXPECT_EQ(test, drm_gem_shrinker_count(gs, GFP_KERNEL), 32);
 
-	WRITE_ONCE(gs->swap, DRM_GEM_SHRINKER_SWAP_AUTO);
-	willneed_auto = get_nr_swap_pages() > 0 ? 16 : 0;
+	/* Never more WILLNEED pages than could go to swap */
+	WRITE_ONCE(gs->swap_pages, 10);
+	KUNIT_EXPECT_EQ(test, drm_gem_shrinker_count(gs, GFP_KERNEL), 32 + 10);
+	KUNIT_EXPECT_EQ(test, drm_gem_shrinker_count(gs, GFP_NOFS), 32);
+
+	WRITE_ONCE(gs->swap_pages, DRM_GEM_SHRINKER_SWAP_AUTO);
+	willneed_auto = clamp(get_nr_swap_pages(), 0L, 16L);
 	KUNIT_EXPECT_EQ(test, drm_gem_shrinker_count(gs, GFP_KERNEL),
 			32 + willneed_auto);
 }
@@ -461,7 +467,7 @@ static void drm_test_gem_shrinker_purge_first(struct kunit *test)
 
 /*
  * Test when WILLNEED objects are evicted. The test case succeeds if a scan
- * evicts none without swap (SWAP_NONE) or without __GFP_FS, even with
+ * evicts none without free swap or without __GFP_FS, even with
  * nothing else to reclaim, and evicts them with swap and GFP_KERNEL.
  */
 static void drm_test_gem_shrinker_evict_policy(struct kunit *test)
@@ -475,13 +481,13 @@ static void drm_test_gem_shrinker_evict_policy(struct kunit *test)
 
 	w = drm_gem_shrinker_test_obj_create(test, 4, DRM_GEM_RECLAIM_WILLNEED);
 
-	WRITE_ONCE(priv->gs->swap, DRM_GEM_SHRINKER_SWAP_NONE);
+	WRITE_ONCE(priv->gs->swap_pages, 0);
 	ret = drm_gem_shrinker_test_shrink(test, SHRINKER_TEST_ALL, GFP_KERNEL,
 					   &stats);
 	KUNIT_EXPECT_EQ(test, ret, SHRINK_STOP);
 	expect_no_calls(test);
 
-	WRITE_ONCE(priv->gs->swap, DRM_GEM_SHRINKER_SWAP_AVAILABLE);
+	WRITE_ONCE(priv->gs->swap_pages, LONG_MAX);
 	ret = drm_gem_shrinker_test_shrink(test, SHRINKER_TEST_ALL, GFP_NOFS,
 					   &stats);
 	KUNIT_EXPECT_EQ(test, ret, SHRINK_STOP);
@@ -494,6 +500,41 @@ static void drm_test_gem_shrinker_evict_policy(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, ret, 4);
 	expect_calls(test, EVICT(w));
 	KUNIT_EXPECT_EQ(test, stats.stage_freed[DRM_GEM_SHRINKER_EVICT_IDLE], 4);
+}
+
+/*
+ * Test eviction when swap is short: 10 free swap pages and three idle
+ * WILLNEED objects of 4 pages. The test case succeeds if a scan for
+ * everything evicts the first two objects and stops there, since the
+ * third would not fit, and a later scan with more free swap evicts it.
+ */
+static void drm_test_gem_shrinker_evict_swap_limit(struct kunit *test)
+{
+	struct drm_gem_shrinker_test *priv = test->priv;
+	struct drm_gem_shrinker_test_obj *w1, *w2, *w3;
+	struct drm_gem_shrinker_scan_stats stats;
+	unsigned long ret;
+
+	drm_gem_shrinker_test_require_evict(test);
+
+	w1 = drm_gem_shrinker_test_obj_create(test, 4, DRM_GEM_RECLAIM_WILLNEED);
+	w2 = drm_gem_shrinker_test_obj_create(test, 4, DRM_GEM_RECLAIM_WILLNEED);
+	w3 = drm_gem_shrinker_test_obj_create(test, 4, DRM_GEM_RECLAIM_WILLNEED);
+
+	WRITE_ONCE(priv->gs->swap_pages, 10);
+	ret = drm_gem_shrinker_test_shrink(test, SHRINKER_TEST_ALL, GFP_KERNEL,
+					   &stats);
+	KUNIT_EXPECT_EQ(test, ret, 4 + 4);
+	expect_calls(test, EVICT(w1), EVICT(w2));
+	KUNIT_EXPECT_PTR_EQ(test, drm_gem_shrinker_test_lru_of(w3),
+			    &priv->gs->willneed);
+
+	/* What the test says is free does not shrink by itself. */
+	WRITE_ONCE(priv->gs->swap_pages, 4);
+	ret = drm_gem_shrinker_test_shrink(test, SHRINKER_TEST_ALL, GFP_KERNEL,
+					   &stats);
+	KUNIT_EXPECT_EQ(test, ret, 4);
+	expect_calls(test, EVICT(w3));
 }
 
 /*
@@ -953,7 +994,7 @@ static int drm_gem_shrinker_test_init(struct kunit *test)
 	priv->gs = drmm_gem_shrinker_init(priv->drm, &drm_gem_shrinker_test_funcs);
 	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, priv->gs);
 	/* The KUnit machine has no swap. */
-	WRITE_ONCE(priv->gs->swap, DRM_GEM_SHRINKER_SWAP_AVAILABLE);
+	WRITE_ONCE(priv->gs->swap_pages, LONG_MAX);
 
 	test->priv = priv;
 
@@ -965,6 +1006,7 @@ static struct kunit_case drm_gem_shrinker_test_cases[] = {
 	KUNIT_CASE(drm_test_gem_shrinker_stage_order),
 	KUNIT_CASE(drm_test_gem_shrinker_purge_first),
 	KUNIT_CASE(drm_test_gem_shrinker_evict_policy),
+	KUNIT_CASE(drm_test_gem_shrinker_evict_swap_limit),
 	KUNIT_CASE(drm_test_gem_shrinker_busy_nonblocking),
 	KUNIT_CASE(drm_test_gem_shrinker_busy_wait_bounded),
 	KUNIT_CASE(drm_test_gem_shrinker_busy_signalled),
