@@ -166,8 +166,11 @@ struct drm_gem_shrinker {
 	/** @funcs: Reclaim callbacks. */
 	const struct drm_gem_shrinker_funcs *funcs;
 
-	/** @shrinker: The memory shrinker registered with the core MM. */
-	struct shrinker *shrinker;
+	/**
+	 * @shrinker: The memory shrinker registered with the core MM, NULL
+	 * once drm_gem_shrinker_unregister() ran. Scans hold a reference.
+	 */
+	struct shrinker __rcu *shrinker;
 
 	/** @pinned: LRU of %DRM_GEM_RECLAIM_PINNED objects. */
 	struct drm_gem_lru pinned;
@@ -219,6 +222,8 @@ struct drm_gem_shrinker {
 struct drm_gem_shrinker *
 drmm_gem_shrinker_init(struct drm_device *dev,
 		       const struct drm_gem_shrinker_funcs *funcs);
+
+void drm_gem_shrinker_unregister(struct drm_gem_shrinker *gs);
 
 void drm_gem_shrinker_update_state(struct drm_gem_object *obj,
 				   enum drm_gem_reclaim_state state);

@@ -9,6 +9,7 @@
 #include <linux/jiffies.h>
 #include <linux/kstrtox.h>
 #include <linux/module.h>
+#include <linux/rcupdate.h>
 #include <linux/sched/mm.h>
 #include <linux/seq_file.h>
 #include <linux/shrinker.h>
@@ -16,6 +17,7 @@
 #include <linux/swap.h>
 
 #include <drm/drm_device.h>
+#include <drm/drm_drv.h>
 #include <drm/drm_gem.h>
 #include <drm/drm_gem_shrinker.h>
 #include <drm/drm_managed.h>
@@ -239,7 +241,8 @@ EXPORT_SYMBOL_GPL(drm_gem_shrinker_can_evict);
  * Returns:
  * The pages on the DONTNEED LRU, plus those on the WILLNEED LRU up to the
  * free swap pages if drm_gem_shrinker_can_evict(), or %SHRINK_EMPTY if there
- * are none. Pages evicted beyond the free swap could not leave memory.
+ * are none or the shrinker was unregistered. Pages evicted beyond the free
+ * swap could not leave memory.
  */
 unsigned long drm_gem_shrinker_count(struct drm_gem_shrinker *gs, gfp_t gfp)
 {
@@ -247,6 +250,9 @@ unsigned long drm_gem_shrinker_count(struct drm_gem_shrinker *gs, gfp_t gfp)
 	long willneed = READ_ONCE(gs->willneed.count);
 	bool can_evict = drm_gem_shrinker_can_evict(gs, gfp);
 	unsigned long count;
+
+	if (!rcu_access_pointer(gs->shrinker))
+		return SHRINK_EMPTY;
 
 	dontneed = max(dontneed, 0L);
 	willneed = clamp(willneed, 0L, drm_gem_shrinker_free_swap(gs));
@@ -369,9 +375,16 @@ drm_gem_shrinker_scan(struct drm_gem_shrinker *gs, struct shrink_control *sc,
 	/* What the last stage that ran on each LRU left */
 	unsigned long left_dontneed = 0, left_willneed = 0;
 	unsigned int i;
+	int idx;
 
 	memset(stats, 0, sizeof(*stats));
 	stats->nr_to_scan = sc->nr_to_scan;
+
+	/* The driver's callbacks may not touch an unplugged device. */
+	if (!drm_dev_enter(gs->dev, &idx)) {
+		stats->ret = SHRINK_STOP;
+		return SHRINK_STOP;
+	}
 
 	if (can_evict && current_is_kswapd() && (sc->gfp_mask & __GFP_IO) &&
 	    READ_ONCE(drm_gem_shrinker_writeback))
@@ -450,6 +463,8 @@ drm_gem_shrinker_scan(struct drm_gem_shrinker *gs, struct shrink_control *sc,
 		spin_unlock(&gs->stats_lock);
 	}
 
+	drm_dev_exit(idx);
+
 	return ret;
 }
 
@@ -473,14 +488,14 @@ drm_gem_shrinker_scan_objects(struct shrinker *shrinker,
  * Runs &shrinker.scan_objects of the GEM shrinker inside
  * fs_reclaim_acquire() and with PF_MEMALLOC set, as direct reclaim runs
  * shrinkers, so that lockdep checks it as if reclaim had called it. For
- * debugfs and tests.
+ * debugfs and tests. Does nothing once the shrinker was unregistered.
  *
  * Context: Process context. Must not be called with a reservation lock or
  * &drm_device.gem_lru_mutex held.
  *
  * Returns:
  * The value of &shrinker.scan_objects: the number of pages freed, 0, or
- * %SHRINK_STOP.
+ * %SHRINK_STOP (also after drm_gem_shrinker_unregister() and drm_dev_unplug()).
  */
 unsigned long drm_gem_shrinker_shrink(struct drm_gem_shrinker *gs,
 				      unsigned long nr_to_scan, gfp_t gfp,
@@ -491,8 +506,27 @@ unsigned long drm_gem_shrinker_shrink(struct drm_gem_shrinker *gs,
 		.gfp_mask = gfp,
 		.nr_to_scan = nr_to_scan,
 	};
+	struct shrinker *shrinker;
 	unsigned int noreclaim;
 	unsigned long ret;
+
+	/*
+	 * Hold the shrinker as the core reclaim does, so that
+	 * drm_gem_shrinker_unregister() waits for this scan too.
+	 */
+	rcu_read_lock();
+	shrinker = rcu_dereference(gs->shrinker);
+	if (shrinker && !shrinker_try_get(shrinker))
+		shrinker = NULL;
+	rcu_read_unlock();
+	if (!shrinker) {
+		if (stats) {
+			memset(stats, 0, sizeof(*stats));
+			stats->nr_to_scan = nr_to_scan;
+			stats->ret = SHRINK_STOP;
+		}
+		return SHRINK_STOP;
+	}
 
 	/* As direct reclaim runs shrinkers: annotated, with PF_MEMALLOC */
 	fs_reclaim_acquire(gfp);
@@ -500,6 +534,8 @@ unsigned long drm_gem_shrinker_shrink(struct drm_gem_shrinker *gs,
 	ret = drm_gem_shrinker_scan(gs, &sc, stats ?: &local);
 	memalloc_noreclaim_restore(noreclaim);
 	fs_reclaim_release(gfp);
+
+	shrinker_put(shrinker);
 
 	return ret;
 }
@@ -570,6 +606,8 @@ static ssize_t drm_gem_shrinker_shrink_write(struct file *file,
 		return err;
 	if (!nr_to_scan)
 		return -EINVAL;
+	if (!rcu_access_pointer(gs->shrinker))
+		return -ENODEV;
 
 	/*
 	 * Like the core reclaim, call the scan again while it makes progress
@@ -624,12 +662,44 @@ static void drm_gem_shrinker_debugfs_init(struct drm_gem_shrinker *gs)
 }
 #endif
 
+/**
+ * drm_gem_shrinker_unregister - Stop the reclaim of a device's GEM objects
+ * @gs: GEM shrinker, may be NULL
+ *
+ * Unregisters @gs from the core memory management and waits for the scans
+ * in progress, those of drm_gem_shrinker_shrink() and debugfs included. No
+ * scan calls the driver's callbacks afterwards: drm_gem_shrinker_count()
+ * returns %SHRINK_EMPTY and writing to the debugfs ``shrink`` file fails
+ * with -ENODEV. The LRUs stay until the device is released, since objects
+ * may still be alive and report their states.
+ *
+ * The shrinker is unregistered with the device in any case. Drivers call it
+ * early, in their remove callback, if their reclaim callbacks use state that
+ * goes before the device is released (devm-managed memory, the
+ * &drm_device.dev_private of msm): after drm_dev_unregister() and before
+ * that state is freed. Calling it again does nothing.
+ *
+ * Context: Process context. Must not be called from memory reclaim, nor with
+ * a reservation lock or &drm_device.gem_lru_mutex held.
+ */
+void drm_gem_shrinker_unregister(struct drm_gem_shrinker *gs)
+{
+	struct shrinker *shrinker;
+
+	if (!gs)
+		return;
+
+	shrinker = unrcu_pointer(xchg(&gs->shrinker, RCU_INITIALIZER(NULL)));
+	/* Waits for scans in progress, then frees after an RCU grace period. */
+	shrinker_free(shrinker);
+}
+EXPORT_SYMBOL_GPL(drm_gem_shrinker_unregister);
+
 static void drm_gem_shrinker_release(struct drm_device *dev, void *ptr)
 {
 	struct drm_gem_shrinker *gs = ptr;
 
-	/* Waits for scans in progress. */
-	shrinker_free(gs->shrinker);
+	drm_gem_shrinker_unregister(gs);
 
 	drm_WARN_ON(dev, !list_empty(&gs->pinned.list));
 	drm_WARN_ON(dev, !list_empty(&gs->willneed.list));
@@ -648,7 +718,8 @@ static void drm_gem_shrinker_release(struct drm_device *dev, void *ptr)
  * Creates the GEM shrinker of @dev, sets &drm_device.gem_shrinker, registers
  * it with the core memory management and creates its debugfs files. It is
  * unregistered and freed with the device (drmm-managed); all objects must be
- * gone by then.
+ * gone by then. Drivers whose callbacks need state that goes earlier
+ * unregister it before with drm_gem_shrinker_unregister().
  *
  * Context: Process context, before the device has GEM objects.
  *
@@ -662,6 +733,7 @@ drmm_gem_shrinker_init(struct drm_device *dev,
 		       const struct drm_gem_shrinker_funcs *funcs)
 {
 	struct drm_gem_shrinker *gs;
+	struct shrinker *shrinker;
 	int ret;
 
 	if (drm_WARN_ON(dev, !funcs || !funcs->purge || !funcs->evict))
@@ -683,14 +755,15 @@ drmm_gem_shrinker_init(struct drm_device *dev,
 	drm_gem_lru_init(&gs->evicted);
 	spin_lock_init(&gs->stats_lock);
 
-	gs->shrinker = shrinker_alloc(0, "drm-gem:%s", dev->unique);
-	if (!gs->shrinker) {
+	shrinker = shrinker_alloc(0, "drm-gem:%s", dev->unique);
+	if (!shrinker) {
 		kfree(gs);
 		return ERR_PTR(-ENOMEM);
 	}
-	gs->shrinker->count_objects = drm_gem_shrinker_count_objects;
-	gs->shrinker->scan_objects = drm_gem_shrinker_scan_objects;
-	gs->shrinker->private_data = gs;
+	shrinker->count_objects = drm_gem_shrinker_count_objects;
+	shrinker->scan_objects = drm_gem_shrinker_scan_objects;
+	shrinker->private_data = gs;
+	RCU_INIT_POINTER(gs->shrinker, shrinker);
 
 	/* Teach lockdep that reclaim takes the LRU lock. */
 	fs_reclaim_acquire(GFP_KERNEL);
@@ -699,7 +772,7 @@ drmm_gem_shrinker_init(struct drm_device *dev,
 
 	dev->gem_shrinker = gs;
 	drm_gem_shrinker_debugfs_init(gs);
-	shrinker_register(gs->shrinker);
+	shrinker_register(shrinker);
 
 	ret = drmm_add_action_or_reset(dev, drm_gem_shrinker_release, gs);
 	if (ret)

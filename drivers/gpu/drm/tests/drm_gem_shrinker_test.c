@@ -11,6 +11,7 @@
 #include <linux/dma-fence.h>
 #include <linux/dma-resv.h>
 #include <linux/jiffies.h>
+#include <linux/rcupdate.h>
 #include <linux/shrinker.h>
 #include <linux/slab.h>
 #include <linux/swap.h>
@@ -974,6 +975,64 @@ static void drm_test_gem_shrinker_free_in_scan(struct kunit *test)
 				      "lockdep reported a problem while freeing in reclaim");
 }
 
+/*
+ * Test an early unregister, as a driver's remove does while userspace still
+ * holds objects. The test case succeeds if afterwards the count is
+ * SHRINK_EMPTY and a scan returns SHRINK_STOP without calling the driver,
+ * the objects keep their LRUs and may still change state, and a second
+ * unregister (and the one of the device release) does nothing.
+ */
+static void drm_test_gem_shrinker_unregister(struct kunit *test)
+{
+	struct drm_gem_shrinker *gs = ((struct drm_gem_shrinker_test *)test->priv)->gs;
+	struct drm_gem_shrinker_scan_stats stats;
+	struct drm_gem_shrinker_test_obj *d, *w;
+	unsigned long ret;
+
+	drm_gem_shrinker_test_require_evict(test);
+
+	d = drm_gem_shrinker_test_obj_create(test, 4, DRM_GEM_RECLAIM_DONTNEED);
+	w = drm_gem_shrinker_test_obj_create(test, 8, DRM_GEM_RECLAIM_WILLNEED);
+	KUNIT_EXPECT_EQ(test, drm_gem_shrinker_count(gs, GFP_KERNEL), 4 + 8);
+
+	drm_gem_shrinker_unregister(gs);
+	KUNIT_EXPECT_NULL(test, rcu_access_pointer(gs->shrinker));
+	KUNIT_EXPECT_EQ(test, drm_gem_shrinker_count(gs, GFP_KERNEL), SHRINK_EMPTY);
+	ret = drm_gem_shrinker_test_shrink(test, SHRINKER_TEST_ALL, GFP_KERNEL,
+					   &stats);
+	KUNIT_EXPECT_EQ(test, ret, SHRINK_STOP);
+	KUNIT_EXPECT_EQ(test, stats.nr_scanned, 0);
+	expect_no_calls(test);
+
+	KUNIT_EXPECT_PTR_EQ(test, drm_gem_shrinker_test_lru_of(d), &gs->dontneed);
+	drm_gem_shrinker_test_set_state(w, DRM_GEM_RECLAIM_EVICTED);
+	KUNIT_EXPECT_PTR_EQ(test, drm_gem_shrinker_test_lru_of(w), &gs->evicted);
+
+	drm_gem_shrinker_unregister(gs);
+	drm_gem_shrinker_unregister(NULL);
+}
+
+/*
+ * Test a scan of an unplugged device (a hot-unplugged virtio-gpu), whose
+ * shrinker is still registered. The test case succeeds if the scan returns
+ * SHRINK_STOP without calling the driver.
+ */
+static void drm_test_gem_shrinker_unplugged(struct kunit *test)
+{
+	struct drm_gem_shrinker_test *priv = test->priv;
+	struct drm_gem_shrinker_scan_stats stats;
+	unsigned long ret;
+
+	drm_gem_shrinker_test_obj_create(test, 4, DRM_GEM_RECLAIM_DONTNEED);
+	drm_dev_unplug(priv->drm);
+
+	ret = drm_gem_shrinker_test_shrink(test, SHRINKER_TEST_ALL, GFP_KERNEL,
+					   &stats);
+	KUNIT_EXPECT_EQ(test, ret, SHRINK_STOP);
+	KUNIT_EXPECT_EQ(test, stats.nr_scanned, 0);
+	expect_no_calls(test);
+}
+
 static int drm_gem_shrinker_test_init(struct kunit *test)
 {
 	struct drm_gem_shrinker_test *priv;
@@ -1018,6 +1077,8 @@ static struct kunit_case drm_gem_shrinker_test_cases[] = {
 	KUNIT_CASE(drm_test_gem_shrinker_update_state_no_pages),
 	KUNIT_CASE(drm_test_gem_shrinker_update_state_lru_order),
 	KUNIT_CASE(drm_test_gem_shrinker_free_in_scan),
+	KUNIT_CASE(drm_test_gem_shrinker_unregister),
+	KUNIT_CASE(drm_test_gem_shrinker_unplugged),
 	{}
 };
 
