@@ -290,6 +290,16 @@ struct drm_gem_lru {
 #define DRM_GEM_LRU_SCAN_WRITEBACK	BIT(2)
 
 /**
+ * DRM_GEM_LRU_SCAN_WAIT - The callback may wait, until the deadline
+ *
+ * Set in &drm_gem_lru_scan_ctx.flags when the shrink callback may sleep, for
+ * fences or for an answer of its device, until &drm_gem_lru_scan_ctx.deadline.
+ * The GEM shrinker sets it in its busy stages only; see
+ * drm_gem_lru_scan_timeout().
+ */
+#define DRM_GEM_LRU_SCAN_WAIT		BIT(3)
+
+/**
  * struct drm_gem_lru_scan_ctx - Context of a drm_gem_lru_scan()
  *
  * The caller of drm_gem_lru_scan() fills in the policy, the scan passes the
@@ -298,20 +308,23 @@ struct drm_gem_lru {
 struct drm_gem_lru_scan_ctx {
 	/**
 	 * @flags: Policy of the caller: DRM_GEM_LRU_SCAN_CAN_BLOCK,
-	 * DRM_GEM_LRU_SCAN_CAN_SWAP and DRM_GEM_LRU_SCAN_WRITEBACK.
+	 * DRM_GEM_LRU_SCAN_CAN_SWAP, DRM_GEM_LRU_SCAN_WRITEBACK and
+	 * DRM_GEM_LRU_SCAN_WAIT.
 	 */
 	unsigned int flags;
 
 	/**
-	 * @ticket:
+	 * @deadline: With DRM_GEM_LRU_SCAN_WAIT, the time in jiffies until
+	 * which the shrink callback may wait. It bounds all the waits of a
+	 * stage together, those of the caller and of the callback: read it
+	 * with drm_gem_lru_scan_timeout().
 	 *
-	 * Optional ww acquire context. When set, the scan trylocks the
-	 * reservation of each object with it, and the shrink callback may
-	 * lock further reservations (e.g. of the VMs the object is mapped
-	 * in) with the same ticket; it must give up on -EDEADLK. The caller
-	 * initializes and finalizes the ticket.
+	 * There is no ww acquire context: reclaim only trylocks reservations.
+	 * A ticket started inside reclaim would order the acquire context
+	 * after fs_reclaim, the reverse of what dma_resv_lockdep() teaches
+	 * lockdep.
 	 */
-	struct ww_acquire_ctx *ticket;
+	unsigned long deadline;
 
 	/**
 	 * @priv: Data of the caller for the shrink callback.
@@ -633,6 +646,29 @@ unsigned long drm_gem_lru_scan(struct drm_device *dev, struct drm_gem_lru *lru,
 			       struct drm_gem_lru_scan_ctx *ctx);
 
 int drm_gem_evict(struct drm_gem_object *obj);
+
+/**
+ * drm_gem_lru_scan_timeout - Time a shrink callback may still wait
+ * @ctx: The context the callback was given, may be NULL
+ *
+ * Returns:
+ * The jiffies left until &drm_gem_lru_scan_ctx.deadline, or 0 if the
+ * callback must not wait (DRM_GEM_LRU_SCAN_WAIT not set, e.g. in an idle
+ * stage of the GEM shrinker, or the budget is spent). A value to pass to
+ * dma_fence_wait_timeout() and the like, which test without waiting for 0.
+ */
+static inline long
+drm_gem_lru_scan_timeout(const struct drm_gem_lru_scan_ctx *ctx)
+{
+	long timeout;
+
+	if (!ctx || !(ctx->flags & DRM_GEM_LRU_SCAN_WAIT))
+		return 0;
+
+	timeout = (long)(ctx->deadline - jiffies);
+
+	return max(timeout, 0L);
+}
 
 /**
  * drm_gem_object_is_shared_for_memory_stats - helper for shared memory stats

@@ -91,19 +91,36 @@ enum drm_gem_shrinker_stage {
 /**
  * struct drm_gem_shrinker_funcs - Reclaim callbacks of a GEM shrinker
  *
- * Both callbacks are called from memory reclaim, with the reservation lock
- * of @obj held (trylocked by the scan), the object idle (no unsignalled
+ * @purge and @evict are called from memory reclaim, with the reservation
+ * lock of @obj held (trylocked by the scan), the object idle (no unsignalled
  * fence of any usage, %DMA_RESV_USAGE_BOOKKEEP included) and a reference on
  * it. They must re-check the state of the object, which may have changed
  * between the LRU walk and the lock, and must not allocate memory with
- * direct reclaim, take a reservation lock without trylocking it, wake up a
- * runtime-suspended device or wait without bound.
+ * direct reclaim, take a reservation lock without trylocking it or wake up a
+ * runtime-suspended device. They may wait, for fences or for their device,
+ * only for drm_gem_lru_scan_timeout() of @ctx: that is 0 in the idle stages
+ * and what is left of the stage's budget in the busy ones.
+ *
+ * A driver whose teardown is asynchronous (it has to ask its device to let
+ * go of the pages) works in two phases: it starts the teardown, and if it
+ * did not complete within the timeout, returns -EBUSY and keeps the pages;
+ * the object stays on its LRU, and on a later scan the callback finds the
+ * teardown complete and releases them. It must remember that a teardown is
+ * in flight, so that the next use of the object waits for it or undoes it.
  *
  * On success they release the backing pages and report the new state with
  * drm_gem_shrinker_update_state(), which moves the object off the LRU being
  * scanned.
  */
 struct drm_gem_shrinker_funcs {
+	/**
+	 * @can_evict: Optional gate of the driver: whether WILLNEED objects
+	 * may be evicted now (e.g. a module parameter of the driver). Called
+	 * without locks by count and scan, from memory reclaim; it must be
+	 * cheap and must not sleep. Purging is not gated.
+	 */
+	bool (*can_evict)(struct drm_device *dev);
+
 	/**
 	 * @purge: Discard the contents of a DONTNEED object.
 	 *
@@ -227,6 +244,8 @@ void drm_gem_shrinker_unregister(struct drm_gem_shrinker *gs);
 
 void drm_gem_shrinker_update_state(struct drm_gem_object *obj,
 				   enum drm_gem_reclaim_state state);
+void drm_gem_shrinker_update_state_locked(struct drm_gem_object *obj,
+					  enum drm_gem_reclaim_state state);
 
 bool drm_gem_shrinker_can_evict(struct drm_gem_shrinker *gs, gfp_t gfp);
 

@@ -1518,11 +1518,11 @@ EXPORT_SYMBOL(drm_gem_lru_move_tail);
  * For each object the scan takes a reference with kref_get_unless_zero()
  * before it moves the object to a private list: an object whose refcount
  * already dropped to zero is being freed and is only removed from the LRU.
- * The scan then trylocks the reservation of the object (with
- * &drm_gem_lru_scan_ctx.ticket if set), drops &drm_device.gem_lru_mutex and
- * calls @shrink with the reservation held. The LRU lock is never held while @shrink runs,
- * so @shrink may allocate, wait for fences and move the object to another
- * LRU. Objects that stay on the private list go back to the tail of @lru.
+ * The scan then trylocks the reservation of the object, drops
+ * &drm_device.gem_lru_mutex and calls @shrink with the reservation held. The
+ * LRU lock is never held while @shrink runs, so @shrink may allocate, wait
+ * for fences and move the object to another LRU. Objects that stay on the
+ * private list go back to the tail of @lru.
  *
  * Reservations are only trylocked: reclaim can be entered while a
  * reservation is held (allocations under it), and lockdep orders
@@ -1560,7 +1560,6 @@ drm_gem_lru_scan(struct drm_device *dev, struct drm_gem_lru *lru,
 				struct drm_gem_lru_scan_ctx *ctx),
 		 struct drm_gem_lru_scan_ctx *ctx)
 {
-	struct ww_acquire_ctx *ticket = ctx ? ctx->ticket : NULL;
 	struct drm_gem_lru still_in_lru;
 	struct drm_gem_object *obj;
 	unsigned long freed = 0, scanned = 0, budget;
@@ -1606,7 +1605,7 @@ drm_gem_lru_scan(struct drm_device *dev, struct drm_gem_lru *lru,
 		 * it before dropping the LRU lock means the object cannot
 		 * have changed state since it was taken off the LRU.
 		 */
-		locked = ww_mutex_trylock(&obj->resv->lock, ticket);
+		locked = dma_resv_trylock(obj->resv);
 
 		/*
 		 * Now that we own a reference, we can drop the lock for the

@@ -145,6 +145,28 @@ drm_gem_shrinker_lru(struct drm_gem_shrinker *gs,
 	}
 }
 
+/* Move @obj to the tail of @lru, or off its LRU if @lru is NULL */
+static void drm_gem_shrinker_move_locked(struct drm_gem_shrinker *gs,
+					 struct drm_gem_object *obj,
+					 struct drm_gem_lru *lru)
+{
+	unsigned long npages = obj->size >> PAGE_SHIFT;
+
+	lockdep_assert_held(&gs->dev->gem_lru_mutex);
+
+	if (obj->lru == &gs->evicted && lru != &gs->evicted && lru) {
+		atomic_long_add(npages, &gs->swapin_pages);
+		trace_drm_gem_shrinker_swapin(gs->dev, npages);
+	}
+	if (lru)
+		drm_gem_lru_move_tail_locked(lru, obj);
+	else
+		drm_gem_lru_remove_locked(obj);
+
+	/* At the tail already. */
+	WRITE_ONCE(obj->lru_referenced, false);
+}
+
 /**
  * drm_gem_shrinker_update_state - Report the reclaim state of a GEM object
  * @obj: GEM object
@@ -160,18 +182,22 @@ drm_gem_shrinker_lru(struct drm_gem_shrinker *gs,
  *
  * Context: Process context. Reservation lock of @obj held, unless the
  * refcount of @obj is zero. Takes &drm_device.gem_lru_mutex when the object
- * changes LRU.
+ * changes LRU; callers that hold it use
+ * drm_gem_shrinker_update_state_locked().
  */
 void drm_gem_shrinker_update_state(struct drm_gem_object *obj,
 				   enum drm_gem_reclaim_state state)
 {
 	struct drm_device *dev = obj->dev;
 	struct drm_gem_shrinker *gs = dev->gem_shrinker;
-	unsigned long npages = obj->size >> PAGE_SHIFT;
 	struct drm_gem_lru *lru;
 
 	if (!gs)
 		return;
+
+	/* Also on the fast path, the most frequent one: free without lockdep */
+	if (kref_read(&obj->refcount))
+		dma_resv_assert_held(obj->resv);
 
 	lru = drm_gem_shrinker_lru(gs, state);
 
@@ -180,31 +206,51 @@ void drm_gem_shrinker_update_state(struct drm_gem_object *obj,
 	 * referenced, without the LRU lock: the scan moves referenced objects
 	 * to the tail instead of reclaiming them. obj->lru is only compared
 	 * here, never followed; the scan may have moved the object to its
-	 * private list, and then the slow path puts it back.
+	 * private list, and then the slow path puts it back. Nothing but
+	 * this function, under the reservation lock, puts an object on an
+	 * LRU, so an object on none stays there.
 	 */
 	if (lru && READ_ONCE(obj->lru) == lru) {
 		WRITE_ONCE(obj->lru_referenced, true);
 		return;
 	}
-
-	if (kref_read(&obj->refcount))
-		dma_resv_assert_held(obj->resv);
+	if (!lru && !READ_ONCE(obj->lru))
+		return;
 
 	mutex_lock(&dev->gem_lru_mutex);
-	if (obj->lru == &gs->evicted && lru != &gs->evicted && lru) {
-		atomic_long_add(npages, &gs->swapin_pages);
-		trace_drm_gem_shrinker_swapin(dev, npages);
-	}
-	if (lru)
-		drm_gem_lru_move_tail_locked(lru, obj);
-	else
-		drm_gem_lru_remove_locked(obj);
+	drm_gem_shrinker_move_locked(gs, obj, lru);
 	mutex_unlock(&dev->gem_lru_mutex);
-
-	/* At the tail already. */
-	WRITE_ONCE(obj->lru_referenced, false);
 }
 EXPORT_SYMBOL_GPL(drm_gem_shrinker_update_state);
+
+/**
+ * drm_gem_shrinker_update_state_locked - Report the reclaim state of a GEM
+ *                                        object, LRU lock held
+ * @obj: GEM object
+ * @state: The state of @obj
+ *
+ * Like drm_gem_shrinker_update_state(), for callers that hold
+ * &drm_device.gem_lru_mutex, e.g. a submit path that moves many objects
+ * under one acquisition of the lock. It always moves @obj to the tail.
+ *
+ * The caller holds the reservation lock of @obj, or reports a state that
+ * only makes @obj more reclaimable while its fences keep it busy (a job
+ * that unpins its objects once it was queued to the hardware): reclaim
+ * then cannot take it before the fences signal.
+ *
+ * Context: Process context. &drm_device.gem_lru_mutex held.
+ */
+void drm_gem_shrinker_update_state_locked(struct drm_gem_object *obj,
+					  enum drm_gem_reclaim_state state)
+{
+	struct drm_gem_shrinker *gs = obj->dev->gem_shrinker;
+
+	if (!gs)
+		return;
+
+	drm_gem_shrinker_move_locked(gs, obj, drm_gem_shrinker_lru(gs, state));
+}
+EXPORT_SYMBOL_GPL(drm_gem_shrinker_update_state_locked);
 
 /* Free swap pages, or what a test asks to assume */
 static long drm_gem_shrinker_free_swap(struct drm_gem_shrinker *gs)
@@ -220,14 +266,16 @@ static long drm_gem_shrinker_free_swap(struct drm_gem_shrinker *gs)
  * @gfp: Allocation flags of the caller that entered reclaim
  *
  * Returns:
- * True if eviction is enabled, swap space is free (see
- * &drm_gem_shrinker.swap_pages) and @gfp allows file-system calls, which
+ * True if eviction is enabled (the ``drm.gem_shrinker_evict`` parameter, and
+ * &drm_gem_shrinker_funcs.can_evict of the driver if set), swap space is free
+ * (see &drm_gem_shrinker.swap_pages) and @gfp allows file-system calls, which
  * writing pages back to a shmem file needs.
  */
 bool drm_gem_shrinker_can_evict(struct drm_gem_shrinker *gs, gfp_t gfp)
 {
 	return READ_ONCE(drm_gem_shrinker_evict_enabled) &&
-	       (gfp & __GFP_FS) && drm_gem_shrinker_free_swap(gs) > 0;
+	       (gfp & __GFP_FS) && drm_gem_shrinker_free_swap(gs) > 0 &&
+	       (!gs->funcs->can_evict || gs->funcs->can_evict(gs->dev));
 }
 EXPORT_SYMBOL_GPL(drm_gem_shrinker_can_evict);
 
@@ -278,8 +326,7 @@ struct drm_gem_shrinker_stage_ctx {
 	struct drm_gem_shrinker *gs;
 	int (*shrink)(struct drm_gem_object *obj,
 		      struct drm_gem_lru_scan_ctx *ctx);
-	/* Waits for busy objects until this time, if wait is set */
-	unsigned long deadline;
+	/* A busy stage: waits for busy objects until ctx->deadline */
 	bool wait;
 	/* Free swap pages left for the evictions of the scan, if evicting */
 	long *swap_left;
@@ -316,7 +363,7 @@ static bool drm_gem_shrinker_shrink_one(struct drm_gem_object *obj,
 		return false;
 
 	if (stage->wait) {
-		long timeout = (long)(stage->deadline - jiffies);
+		long timeout = drm_gem_lru_scan_timeout(ctx);
 
 		/* The budget is for the whole stage, not per object. */
 		if (timeout <= 0)
@@ -399,7 +446,6 @@ drm_gem_shrinker_scan(struct drm_gem_shrinker *gs, struct shrink_control *sc,
 			.gs = gs,
 			.shrink = stages[i].shrink,
 			.wait = stages[i].wait,
-			.deadline = jiffies + READ_ONCE(gs->wait_jiffies),
 			.swap_left = stages[i].lru == &gs->willneed ?
 				     &swap_left : NULL,
 		};
@@ -409,6 +455,12 @@ drm_gem_shrinker_scan(struct drm_gem_shrinker *gs, struct shrink_control *sc,
 			continue;
 
 		ctx.priv = &stage;
+		/* One budget for the waits of the stage, the driver's too */
+		ctx.flags &= ~DRM_GEM_LRU_SCAN_WAIT;
+		if (stage.wait) {
+			ctx.flags |= DRM_GEM_LRU_SCAN_WAIT;
+			ctx.deadline = jiffies + READ_ONCE(gs->wait_jiffies);
+		}
 		stage_freed = drm_gem_lru_scan(gs->dev, stages[i].lru,
 					       sc->nr_to_scan - freed,
 					       &stage_remaining,

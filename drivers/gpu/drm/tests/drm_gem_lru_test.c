@@ -530,9 +530,6 @@ struct drm_gem_lru_test_scanner {
 	bool (*shrink)(struct drm_gem_object *obj,
 		       struct drm_gem_lru_scan_ctx *ctx);
 	void *priv;
-	bool use_ticket;
-	/* The ticket of the scan, only to compare: it lived on the stack. */
-	struct ww_acquire_ctx *ticket;
 	unsigned long freed;
 	unsigned long remaining;
 	struct completion done;
@@ -543,21 +540,11 @@ static int drm_gem_lru_test_scanner_fn(void *data)
 {
 	struct drm_gem_lru_test_scanner *scanner = data;
 	struct drm_gem_lru_scan_ctx ctx = { .priv = scanner->priv };
-	struct ww_acquire_ctx ticket;
-
-	if (scanner->use_ticket) {
-		ww_acquire_init(&ticket, &reservation_ww_class);
-		ctx.ticket = &ticket;
-		scanner->ticket = &ticket;
-	}
 
 	scanner->freed = drm_gem_lru_scan(scanner->drm, scanner->lru,
 					  LRU_TEST_SCAN_ALL,
 					  &scanner->remaining, scanner->shrink,
 					  &ctx);
-
-	if (scanner->use_ticket)
-		ww_acquire_fini(&ticket);
 
 	complete_all(&scanner->done);
 
@@ -792,162 +779,6 @@ static void drm_test_gem_lru_scan_move_and_put(struct kunit *test)
 	expect_lru(test, other, moved);
 }
 
-/* Shrink callback of the ticket test */
-struct drm_gem_lru_test_ticket {
-	struct drm_gem_object *other;
-	unsigned int nr_calls;
-	/* The ticket the scanned object was locked with */
-	struct ww_acquire_ctx *locked_with;
-	/* dma_resv_lock() of @other with the ticket */
-	int other_ret;
-};
-
-static bool drm_gem_lru_test_shrink_lock_other(struct drm_gem_object *gem,
-					       struct drm_gem_lru_scan_ctx *ctx)
-{
-	struct drm_gem_lru_test_ticket *t = ctx->priv;
-
-	t->nr_calls++;
-	t->locked_with = dma_resv_locking_ctx(gem->resv);
-	t->other_ret = dma_resv_lock(t->other->resv, ctx->ticket);
-	if (!t->other_ret)
-		dma_resv_unlock(t->other->resv);
-
-	return false;
-}
-
-/* Holds a reservation with its own, older, ticket */
-struct drm_gem_lru_test_holder {
-	struct dma_resv *resv;
-	struct completion locked;
-	struct completion release;
-	struct completion done;
-};
-
-static int drm_gem_lru_test_holder_fn(void *data)
-{
-	struct drm_gem_lru_test_holder *holder = data;
-	struct ww_acquire_ctx ticket;
-
-	ww_acquire_init(&ticket, &reservation_ww_class);
-	dma_resv_lock(holder->resv, &ticket);
-	complete_all(&holder->locked);
-	wait_for_completion(&holder->release);
-	dma_resv_unlock(holder->resv);
-	ww_acquire_fini(&ticket);
-	complete_all(&holder->done);
-
-	return 0;
-}
-
-static void drm_gem_lru_test_holder_fini(void *data)
-{
-	struct drm_gem_lru_test_holder *holder = data;
-
-	complete_all(&holder->release);
-	wait_for_completion(&holder->done);
-}
-
-/* Start a kthread that holds @resv until the test releases it, or ends */
-static struct drm_gem_lru_test_holder *
-drm_gem_lru_test_hold(struct kunit *test, struct dma_resv *resv)
-{
-	struct drm_gem_lru_test_holder *holder;
-	struct task_struct *task;
-	int ret;
-
-	holder = kunit_kzalloc(test, sizeof(*holder), GFP_KERNEL);
-	KUNIT_ASSERT_NOT_NULL(test, holder);
-	holder->resv = resv;
-	init_completion(&holder->locked);
-	init_completion(&holder->release);
-	init_completion(&holder->done);
-
-	task = kthread_run(drm_gem_lru_test_holder_fn, holder,
-			   "drm-gem-lru-hold");
-	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, task);
-
-	ret = kunit_add_action_or_reset(test, drm_gem_lru_test_holder_fini,
-					holder);
-	KUNIT_ASSERT_EQ(test, ret, 0);
-
-	wait_for_completion(&holder->locked);
-
-	return holder;
-}
-
-/*
- * Scan @lru with a ticket in a kthread, with a callback that locks
- * @other->resv too, and wait up to LRU_TEST_TIMEOUT for the scan. The
- * callback logs into scanner->priv.
- */
-static struct drm_gem_lru_test_scanner *
-drm_gem_lru_test_scan_with_ticket(struct kunit *test, struct drm_gem_lru *lru,
-				  struct drm_gem_lru_test_obj *other)
-{
-	struct drm_gem_lru_test_scanner *scanner;
-	struct drm_gem_lru_test_ticket *t;
-
-	t = kunit_kzalloc(test, sizeof(*t), GFP_KERNEL);
-	KUNIT_ASSERT_NOT_NULL(test, t);
-	t->other = &other->base;
-
-	scanner = drm_gem_lru_test_scanner_create(test, lru,
-						  drm_gem_lru_test_shrink_lock_other,
-						  t);
-	scanner->use_ticket = true;
-	wake_up_process(scanner->task);
-	wait_for_completion_timeout(&scanner->done, LRU_TEST_TIMEOUT);
-
-	return scanner;
-}
-
-/*
- * Test a scan with a ww acquire ticket, whose callback locks a second
- * reservation (as a driver locks the VMs an object is mapped in). The test
- * case succeeds if the scan locked the object with the ticket, the callback
- * can lock the free second reservation with it, and, when an older ticket
- * holds the second reservation, the callback gets -EDEADLK at once instead
- * of blocking (which it only does if the scan's lock counts in the ticket).
- */
-static void drm_test_gem_lru_scan_ticket(struct kunit *test)
-{
-	struct drm_gem_lru_test_scanner *scanner;
-	struct drm_gem_lru_test_holder *holder;
-	struct drm_gem_lru_test_obj *a, *vm;
-	struct drm_gem_lru_test_ticket *t;
-	struct drm_gem_lru *lru;
-
-	lru = drm_gem_lru_test_lru_create(test);
-	a = drm_gem_lru_test_obj_create(test, 1);
-	vm = drm_gem_lru_test_obj_create(test, 1);
-	drm_gem_lru_move_tail(lru, &a->base);
-
-	scanner = drm_gem_lru_test_scan_with_ticket(test, lru, vm);
-	KUNIT_ASSERT_TRUE_MSG(test, completion_done(&scanner->done),
-			      "the scan did not complete");
-	t = scanner->priv;
-	KUNIT_EXPECT_EQ(test, t->nr_calls, 1);
-	KUNIT_EXPECT_NOT_NULL(test, scanner->ticket);
-	KUNIT_EXPECT_PTR_EQ(test, t->locked_with, scanner->ticket);
-	/* CONFIG_DEBUG_WW_MUTEX_SLOWPATH injects -EDEADLK now and then. */
-	if (!IS_ENABLED(CONFIG_DEBUG_WW_MUTEX_SLOWPATH) || t->other_ret != -EDEADLK)
-		KUNIT_EXPECT_EQ(test, t->other_ret, 0);
-
-	/* The holder's ticket is older than the one of the scan. */
-	holder = drm_gem_lru_test_hold(test, vm->base.resv);
-	scanner = drm_gem_lru_test_scan_with_ticket(test, lru, vm);
-	KUNIT_EXPECT_TRUE_MSG(test, completion_done(&scanner->done),
-			      "the callback blocked on the second reservation");
-	/* Let a blocked scan go on before anything waits for it. */
-	kunit_release_action(test, drm_gem_lru_test_holder_fini, holder);
-	wait_for_completion(&scanner->done);
-	t = scanner->priv;
-	KUNIT_EXPECT_EQ(test, t->nr_calls, 1);
-	KUNIT_EXPECT_EQ(test, t->other_ret, -EDEADLK);
-	expect_lru(test, lru, a);
-}
-
 /* Shared by the kthreads of the stress test */
 struct drm_gem_lru_test_stress {
 	struct drm_device *drm;
@@ -1145,7 +976,6 @@ static struct kunit_case drm_gem_lru_test_cases[] = {
 	KUNIT_CASE(drm_test_gem_lru_scan_zombie),
 	KUNIT_CASE(drm_test_gem_lru_scan_zombie_stress),
 	KUNIT_CASE(drm_test_gem_lru_scan_move_and_put),
-	KUNIT_CASE(drm_test_gem_lru_scan_ticket),
 	{}
 };
 

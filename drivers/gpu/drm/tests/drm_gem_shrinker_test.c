@@ -120,7 +120,16 @@ static int drm_gem_shrinker_test_evict(struct drm_gem_object *gem,
 	return drm_gem_shrinker_test_reclaim(gem, true);
 }
 
+/* The driver's eviction gate, closed by drm_test_gem_shrinker_evict_gate */
+static bool drm_gem_shrinker_test_gate_closed;
+
+static bool drm_gem_shrinker_test_can_evict(struct drm_device *dev)
+{
+	return !READ_ONCE(drm_gem_shrinker_test_gate_closed);
+}
+
 static const struct drm_gem_shrinker_funcs drm_gem_shrinker_test_funcs = {
+	.can_evict = drm_gem_shrinker_test_can_evict,
 	.purge = drm_gem_shrinker_test_purge,
 	.evict = drm_gem_shrinker_test_evict,
 };
@@ -501,6 +510,49 @@ static void drm_test_gem_shrinker_evict_policy(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, ret, 4);
 	expect_calls(test, EVICT(w));
 	KUNIT_EXPECT_EQ(test, stats.stage_freed[DRM_GEM_SHRINKER_EVICT_IDLE], 4);
+}
+
+static void drm_gem_shrinker_test_open_gate(void *data)
+{
+	WRITE_ONCE(drm_gem_shrinker_test_gate_closed, false);
+}
+
+/*
+ * Test the driver's eviction gate (&drm_gem_shrinker_funcs.can_evict), with
+ * a WILLNEED and a DONTNEED object. The test case succeeds if, while the
+ * gate is closed, eviction is impossible, the count leaves out the WILLNEED
+ * pages and a scan for everything purges but does not evict, and once the
+ * gate opens again the next scan evicts.
+ */
+static void drm_test_gem_shrinker_evict_gate(struct kunit *test)
+{
+	struct drm_gem_shrinker *gs = ((struct drm_gem_shrinker_test *)test->priv)->gs;
+	struct drm_gem_shrinker_scan_stats stats;
+	struct drm_gem_shrinker_test_obj *w, *d;
+	unsigned long ret;
+
+	drm_gem_shrinker_test_require_evict(test);
+
+	w = drm_gem_shrinker_test_obj_create(test, 4, DRM_GEM_RECLAIM_WILLNEED);
+	d = drm_gem_shrinker_test_obj_create(test, 8, DRM_GEM_RECLAIM_DONTNEED);
+
+	ret = kunit_add_action_or_reset(test, drm_gem_shrinker_test_open_gate,
+					NULL);
+	KUNIT_ASSERT_EQ(test, ret, 0);
+	WRITE_ONCE(drm_gem_shrinker_test_gate_closed, true);
+	KUNIT_EXPECT_FALSE(test, drm_gem_shrinker_can_evict(gs, GFP_KERNEL));
+	KUNIT_EXPECT_EQ(test, drm_gem_shrinker_count(gs, GFP_KERNEL), 8);
+	ret = drm_gem_shrinker_test_shrink(test, SHRINKER_TEST_ALL, GFP_KERNEL,
+					   &stats);
+	KUNIT_EXPECT_EQ(test, ret, 8);
+	expect_calls(test, PURGE(d));
+	KUNIT_EXPECT_PTR_EQ(test, drm_gem_shrinker_test_lru_of(w), &gs->willneed);
+
+	WRITE_ONCE(drm_gem_shrinker_test_gate_closed, false);
+	ret = drm_gem_shrinker_test_shrink(test, SHRINKER_TEST_ALL, GFP_KERNEL,
+					   &stats);
+	KUNIT_EXPECT_EQ(test, ret, 4);
+	expect_calls(test, EVICT(w));
 }
 
 /*
@@ -976,6 +1028,39 @@ static void drm_test_gem_shrinker_free_in_scan(struct kunit *test)
 }
 
 /*
+ * Test state reports by a caller that holds the LRU lock, as a submit path
+ * that moves many objects at once does. The test case succeeds if the
+ * object moves to the tail of the LRU of its new state, or off all LRUs,
+ * and a move from EVICTED back to WILLNEED counts as a swap-in, as with
+ * drm_gem_shrinker_update_state().
+ */
+static void drm_test_gem_shrinker_update_state_locked(struct kunit *test)
+{
+	struct drm_gem_shrinker_test *priv = test->priv;
+	struct drm_gem_shrinker *gs = priv->gs;
+	struct drm_gem_shrinker_test_obj *a, *b;
+	struct drm_device *dev = priv->drm;
+
+	a = drm_gem_shrinker_test_obj_create(test, 2, DRM_GEM_RECLAIM_WILLNEED);
+	b = drm_gem_shrinker_test_obj_create(test, 4, DRM_GEM_RECLAIM_EVICTED);
+
+	mutex_lock(&dev->gem_lru_mutex);
+	drm_gem_shrinker_update_state_locked(&a->base, DRM_GEM_RECLAIM_PINNED);
+	drm_gem_shrinker_update_state_locked(&b->base, DRM_GEM_RECLAIM_WILLNEED);
+	mutex_unlock(&dev->gem_lru_mutex);
+	KUNIT_EXPECT_PTR_EQ(test, drm_gem_shrinker_test_lru_of(a), &gs->pinned);
+	KUNIT_EXPECT_PTR_EQ(test, drm_gem_shrinker_test_lru_of(b), &gs->willneed);
+	KUNIT_EXPECT_EQ(test, atomic_long_read(&gs->swapin_pages), 4);
+	KUNIT_EXPECT_EQ(test, READ_ONCE(gs->willneed.count), 4);
+
+	mutex_lock(&dev->gem_lru_mutex);
+	drm_gem_shrinker_update_state_locked(&a->base, DRM_GEM_RECLAIM_PURGED);
+	mutex_unlock(&dev->gem_lru_mutex);
+	KUNIT_EXPECT_NULL(test, drm_gem_shrinker_test_lru_of(a));
+	KUNIT_EXPECT_EQ(test, READ_ONCE(gs->pinned.count), 0);
+}
+
+/*
  * Test an early unregister, as a driver's remove does while userspace still
  * holds objects. The test case succeeds if afterwards the count is
  * SHRINK_EMPTY and a scan returns SHRINK_STOP without calling the driver,
@@ -1066,6 +1151,7 @@ static struct kunit_case drm_gem_shrinker_test_cases[] = {
 	KUNIT_CASE(drm_test_gem_shrinker_purge_first),
 	KUNIT_CASE(drm_test_gem_shrinker_evict_policy),
 	KUNIT_CASE(drm_test_gem_shrinker_evict_swap_limit),
+	KUNIT_CASE(drm_test_gem_shrinker_evict_gate),
 	KUNIT_CASE(drm_test_gem_shrinker_busy_nonblocking),
 	KUNIT_CASE(drm_test_gem_shrinker_busy_wait_bounded),
 	KUNIT_CASE(drm_test_gem_shrinker_busy_signalled),
@@ -1077,6 +1163,7 @@ static struct kunit_case drm_gem_shrinker_test_cases[] = {
 	KUNIT_CASE(drm_test_gem_shrinker_update_state_no_pages),
 	KUNIT_CASE(drm_test_gem_shrinker_update_state_lru_order),
 	KUNIT_CASE(drm_test_gem_shrinker_free_in_scan),
+	KUNIT_CASE(drm_test_gem_shrinker_update_state_locked),
 	KUNIT_CASE(drm_test_gem_shrinker_unregister),
 	KUNIT_CASE(drm_test_gem_shrinker_unplugged),
 	{}
