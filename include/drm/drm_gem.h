@@ -189,14 +189,8 @@ struct drm_gem_object_funcs {
 	/**
 	 * @evict:
 	 *
-	 * Evicts gem object out from memory. Used by the drm_gem_evict()
+	 * Evicts gem object out from memory. Used by the drm_gem_object_evict()
 	 * helper. Returns 0 on success, -errno otherwise.
-	 *
-	 * For shmem objects of a device with a shrinker (see
-	 * drmm_gem_shmem_init_shrinker()), the shrinker calls it before it
-	 * releases the pages: the driver tears down its GPU-side mappings and
-	 * returns 0, or returns -EBUSY to keep the object for now. It is then
-	 * called from memory reclaim, with the reservation lock held.
 	 *
 	 * This callback is optional.
 	 */

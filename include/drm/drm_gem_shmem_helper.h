@@ -263,7 +263,43 @@ static inline bool drm_gem_shmem_is_evictable(struct drm_gem_shmem_object *shmem
 
 int drm_gem_shmem_evict_locked(struct drm_gem_shmem_object *shmem);
 int drm_gem_shmem_swapin_locked(struct drm_gem_shmem_object *shmem);
-int drmm_gem_shmem_init_shrinker(struct drm_device *dev);
+/**
+ * struct drm_gem_shmem_shrinker_funcs - Driver hooks of the shmem GEM shrinker
+ *
+ * Given to drmm_gem_shmem_init_shrinker(). @purge and @evict are called from
+ * memory reclaim, before the helpers release the pages of an idle object,
+ * with its reservation lock held and @ctx of the scan (see
+ * &drm_gem_shrinker_funcs for what they may do, and for how long they may
+ * wait: drm_gem_lru_scan_timeout()). They tear down what the driver set up
+ * on the pages (GPU page tables, a host's view of them) and return 0, or
+ * return -EBUSY to keep the object for now. Every hook is optional.
+ */
+struct drm_gem_shmem_shrinker_funcs {
+	/**
+	 * @can_evict: Whether WILLNEED objects may be evicted now; see
+	 * &drm_gem_shrinker_funcs.can_evict.
+	 */
+	bool (*can_evict)(struct drm_device *dev);
+
+	/**
+	 * @purge: Before the contents of a DONTNEED object are discarded.
+	 * The object is gone for the GPU for good.
+	 */
+	int (*purge)(struct drm_gem_shmem_object *shmem,
+		     struct drm_gem_lru_scan_ctx *ctx);
+
+	/**
+	 * @evict: Before the pages of a WILLNEED object go back to the shmem
+	 * file. The object comes back on its next use, see
+	 * drm_gem_shmem_swapin_locked(); the sg_table the driver may have
+	 * cached is freed with the pages.
+	 */
+	int (*evict)(struct drm_gem_shmem_object *shmem,
+		     struct drm_gem_lru_scan_ctx *ctx);
+};
+
+int drmm_gem_shmem_init_shrinker(struct drm_device *dev,
+				 const struct drm_gem_shmem_shrinker_funcs *funcs);
 
 struct sg_table *drm_gem_shmem_get_sg_table(struct drm_gem_shmem_object *shmem);
 struct sg_table *drm_gem_shmem_get_pages_sgt_locked(struct drm_gem_shmem_object *shmem);

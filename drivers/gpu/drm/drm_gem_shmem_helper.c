@@ -25,6 +25,7 @@
 #include <drm/drm_drv.h>
 #include <drm/drm_gem_shmem_helper.h>
 #include <drm/drm_gem_shrinker.h>
+#include <drm/drm_managed.h>
 #include <drm/drm_prime.h>
 #include <drm/drm_print.h>
 
@@ -94,13 +95,17 @@ MODULE_IMPORT_NS(DMA_BUF);
  * purged       @madv == %DRM_GEM_SHMEM_MADV_PURGED                  final
  * ============ ==================================================== ===========
  *
- * Before the pages of an object go, the shrinker calls its
- * &drm_gem_object_funcs.evict with the reservation lock held: the driver
- * removes the object from the GPU page tables there (or tells the host to
- * stop using the pages), and may return -EBUSY to keep the object for now,
- * e.g. while its device is runtime-suspended. The hook runs in memory
- * reclaim: it must not allocate with reclaim, block on other reservation
- * locks or wait without bound.
+ * Before the pages of an object go, the shrinker calls the driver's
+ * &drm_gem_shmem_shrinker_funcs.purge or &drm_gem_shmem_shrinker_funcs.evict
+ * hook, given to drmm_gem_shmem_init_shrinker(), with the reservation lock
+ * held and the context of the scan: the driver removes the object from the
+ * GPU page tables there (or tells the host to stop using the pages), and may
+ * return -EBUSY to keep the object for now, e.g. while its device is
+ * runtime-suspended. The hooks run in memory reclaim: they must not allocate
+ * with reclaim or block on other reservation locks, and wait only as long as
+ * drm_gem_lru_scan_timeout() allows, which is 0 in the idle stages. A driver
+ * whose teardown is asynchronous starts it and declines the object until a
+ * later scan finds it complete (see &drm_gem_shrinker_funcs).
  *
  * Evicted pages go back to the shmem file dirty, from where the core memory
  * management writes them to swap. Any use brings them back:
@@ -108,8 +113,8 @@ MODULE_IMPORT_NS(DMA_BUF);
  * drm_gem_shmem_get_pages_sgt_locked() and the driver's submit path. Every
  * use also moves the object to the tail of its LRU, so that recently used
  * objects are reclaimed last. A driver that caches the sg_table pointer must
- * get it again after an eviction (its &drm_gem_object_funcs.evict tells it
- * when that happens).
+ * get it again after an eviction (its evict hook tells it when that
+ * happens).
  */
 
 /**
@@ -199,13 +204,14 @@ MODULE_IMPORT_NS(DMA_BUF);
  *		return ret;
  *	}
  *
- * The driver side of reclaim is its &drm_gem_object_funcs.evict:
+ * The driver side of reclaim are its hooks:
  *
  * .. code-block:: c
  *
- *	static int driver_gem_evict(struct drm_gem_object *obj)
+ *	static int driver_gem_unmap(struct drm_gem_shmem_object *shmem,
+ *				    struct drm_gem_lru_scan_ctx *ctx)
  *	{
- *		struct driver_bo *bo = to_driver_bo(obj);
+ *		struct driver_bo *bo = to_driver_bo(&shmem->base);
  *
  *		// Never wake up the device from reclaim.
  *		if (!pm_runtime_get_if_active(bo->dev))
@@ -216,12 +222,31 @@ MODULE_IMPORT_NS(DMA_BUF);
  *		return 0;
  *	}
  *
+ *	static bool driver_can_evict(struct drm_device *drm)
+ *	{
+ *		return READ_ONCE(driver_evict_param);
+ *	}
+ *
+ *	static const struct drm_gem_shmem_shrinker_funcs driver_shrinker_funcs = {
+ *		.can_evict = driver_can_evict,
+ *		.purge = driver_gem_unmap,
+ *		.evict = driver_gem_unmap,
+ *	};
+ *
  *	static int driver_probe(...)
  *	{
  *		...
- *		ret = drmm_gem_shmem_init_shrinker(drm);
+ *		ret = drmm_gem_shmem_init_shrinker(drm, &driver_shrinker_funcs);
  *		if (ret)
  *			return ret;
+ *		...
+ *	}
+ *
+ *	static void driver_remove(...)
+ *	{
+ *		drm_dev_unregister(drm);
+ *		// The hooks use state that goes now.
+ *		drm_gem_shrinker_unregister(drm->gem_shrinker);
  *		...
  *	}
  */
@@ -1156,18 +1181,27 @@ static void drm_gem_shmem_writeback(struct drm_gem_shmem_object *shmem)
 	}
 }
 
-/* Let the driver tear down GPU mappings, or decline the object */
-static int drm_gem_shmem_driver_evict(struct drm_gem_object *obj)
-{
-	if (!obj->funcs->evict)
-		return 0;
+/* The GEM shrinker of a shmem device: the core's callbacks, the driver's hooks */
+struct drm_gem_shmem_shrinker {
+	struct drm_gem_shrinker_funcs base;
+	const struct drm_gem_shmem_shrinker_funcs *funcs;
+};
 
-	return obj->funcs->evict(obj);
+static const struct drm_gem_shmem_shrinker_funcs *
+drm_gem_shmem_shrinker_hooks(struct drm_gem_object *obj)
+{
+	const struct drm_gem_shmem_shrinker *ss =
+		container_of(obj->dev->gem_shrinker->funcs,
+			     struct drm_gem_shmem_shrinker, base);
+
+	return ss->funcs;
 }
 
 static int drm_gem_shmem_shrinker_purge(struct drm_gem_object *obj,
 					struct drm_gem_lru_scan_ctx *ctx)
 {
+	const struct drm_gem_shmem_shrinker_funcs *funcs =
+		drm_gem_shmem_shrinker_hooks(obj);
 	struct drm_gem_shmem_object *shmem = to_drm_gem_shmem_obj(obj);
 	int ret;
 
@@ -1177,9 +1211,12 @@ static int drm_gem_shmem_shrinker_purge(struct drm_gem_object *obj,
 		return -EAGAIN;
 	}
 
-	ret = drm_gem_shmem_driver_evict(obj);
-	if (ret)
-		return ret;
+	/* Let the driver tear down its GPU mappings, or decline the object */
+	if (funcs && funcs->purge) {
+		ret = funcs->purge(shmem, ctx);
+		if (ret)
+			return ret;
+	}
 
 	drm_gem_shmem_purge_locked(shmem);
 
@@ -1189,6 +1226,8 @@ static int drm_gem_shmem_shrinker_purge(struct drm_gem_object *obj,
 static int drm_gem_shmem_shrinker_evict(struct drm_gem_object *obj,
 					struct drm_gem_lru_scan_ctx *ctx)
 {
+	const struct drm_gem_shmem_shrinker_funcs *funcs =
+		drm_gem_shmem_shrinker_hooks(obj);
 	struct drm_gem_shmem_object *shmem = to_drm_gem_shmem_obj(obj);
 	int ret;
 
@@ -1197,9 +1236,11 @@ static int drm_gem_shmem_shrinker_evict(struct drm_gem_object *obj,
 		return -EAGAIN;
 	}
 
-	ret = drm_gem_shmem_driver_evict(obj);
-	if (ret)
-		return ret;
+	if (funcs && funcs->evict) {
+		ret = funcs->evict(shmem, ctx);
+		if (ret)
+			return ret;
+	}
 
 	ret = drm_gem_shmem_evict_locked(shmem);
 	if (ret)
@@ -1211,40 +1252,48 @@ static int drm_gem_shmem_shrinker_evict(struct drm_gem_object *obj,
 	return 0;
 }
 
-static const struct drm_gem_shrinker_funcs drm_gem_shmem_shrinker_funcs = {
-	.purge = drm_gem_shmem_shrinker_purge,
-	.evict = drm_gem_shmem_shrinker_evict,
-};
-
 /**
  * drmm_gem_shmem_init_shrinker - Make the shmem GEM objects of a device
  *                                reclaimable
  * @dev: DRM device
+ * @funcs: Hooks of the driver, or NULL if it has no GPU mappings to tear
+ *         down; must stay valid for the life of @dev
  *
  * This function sets up a GEM shrinker (see drmm_gem_shrinker_init()) for
  * the shmem GEM objects of @dev: under memory pressure, idle objects marked
- * %DRM_GEM_SHMEM_MADV_DONTNEED are purged and, when eviction is possible,
- * idle unpinned objects are evicted with drm_gem_shmem_evict_locked().
- * Before it releases the pages of an object, the shrinker calls its
- * &drm_gem_object_funcs.evict, if set, with the reservation lock held: the
- * driver tears down its GPU mappings there (drm_gem_shmem_is_purgeable()
- * tells whether the object is being purged), or returns -EBUSY to keep the
- * object for now.
+ * %DRM_GEM_SHMEM_MADV_DONTNEED are purged and, when eviction is possible
+ * (and &drm_gem_shmem_shrinker_funcs.can_evict agrees), idle unpinned
+ * objects are evicted with drm_gem_shmem_evict_locked(). Before it releases
+ * the pages of an object, the shrinker calls the driver's purge or evict
+ * hook with the reservation lock held.
  *
  * Drivers call it once at probe, before they create objects. Their submit
  * paths must then bring objects back before the GPU uses them, see
- * drm_gem_shmem_swapin_locked().
+ * drm_gem_shmem_swapin_locked(). A driver whose hooks use state that goes in
+ * its remove callback unregisters the shrinker there, with
+ * drm_gem_shrinker_unregister().
  *
  * Context: Process context.
  *
  * Returns:
- * 0 on success or a negative error code of drmm_gem_shrinker_init().
+ * 0 on success, -ENOMEM, or a negative error code of drmm_gem_shrinker_init().
  */
-int drmm_gem_shmem_init_shrinker(struct drm_device *dev)
+int drmm_gem_shmem_init_shrinker(struct drm_device *dev,
+				 const struct drm_gem_shmem_shrinker_funcs *funcs)
 {
+	struct drm_gem_shmem_shrinker *ss;
 	struct drm_gem_shrinker *gs;
 
-	gs = drmm_gem_shrinker_init(dev, &drm_gem_shmem_shrinker_funcs);
+	ss = drmm_kzalloc(dev, sizeof(*ss), GFP_KERNEL);
+	if (!ss)
+		return -ENOMEM;
+
+	ss->base.purge = drm_gem_shmem_shrinker_purge;
+	ss->base.evict = drm_gem_shmem_shrinker_evict;
+	ss->base.can_evict = funcs ? funcs->can_evict : NULL;
+	ss->funcs = funcs;
+
+	gs = drmm_gem_shrinker_init(dev, &ss->base);
 
 	return PTR_ERR_OR_ZERO(gs);
 }

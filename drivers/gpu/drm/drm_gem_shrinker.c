@@ -11,6 +11,7 @@
 #include <linux/module.h>
 #include <linux/rcupdate.h>
 #include <linux/sched/mm.h>
+#include <linux/sched/signal.h>
 #include <linux/seq_file.h>
 #include <linux/shrinker.h>
 #include <linux/slab.h>
@@ -86,8 +87,10 @@
  * so far, and the figures of the last scan; writing a number of pages to
  * ``shrink`` runs scans as direct reclaim would (under lockdep's reclaim
  * annotation) until that many pages were freed, nothing is left, or two
- * scans in a row freed nothing. The tracepoints of the ``drm_gem_shrinker`` system report
- * every count, every stage and every scan.
+ * scans in a row freed nothing (for up to a second, a scan in which the
+ * driver declined objects does not count). The tracepoints of the
+ * ``drm_gem_shrinker`` system report every count, every stage and every
+ * scan.
  */
 
 /**
@@ -649,7 +652,8 @@ static ssize_t drm_gem_shrinker_shrink_write(struct file *file,
 					     size_t len, loff_t *offp)
 {
 	struct drm_gem_shrinker *gs = file_inode(file)->i_private;
-	unsigned long nr_to_scan, freed = 0, ret;
+	unsigned long nr_to_scan, freed = 0, ret, retry_until;
+	struct drm_gem_shrinker_scan_stats stats;
 	unsigned int idle = 0;
 	int err;
 
@@ -664,15 +668,27 @@ static ssize_t drm_gem_shrinker_shrink_write(struct file *file,
 	/*
 	 * Like the core reclaim, call the scan again while it makes progress
 	 * or may make some: the first scan may only clear the marks of recent
-	 * uses. Stop after two scans in a row that freed nothing.
+	 * uses. Stop after two scans in a row that freed nothing. A scan in
+	 * which the driver declined objects does not count as one for a
+	 * second: a driver whose teardown is asynchronous releases the pages
+	 * on a later scan.
 	 */
+	retry_until = jiffies + HZ;
 	while (freed < nr_to_scan && idle < 2) {
+		if (fatal_signal_pending(current))
+			return -EINTR;
+
 		ret = drm_gem_shrinker_shrink(gs, nr_to_scan - freed,
-					      GFP_KERNEL, NULL);
+					      GFP_KERNEL, &stats);
 		if (ret == SHRINK_STOP)
 			break;
 		freed += ret;
-		idle = ret ? 0 : idle + 1;
+		if (ret)
+			idle = 0;
+		else if (stats.declined && time_before(jiffies, retry_until))
+			schedule_timeout_killable(1);
+		else
+			idle++;
 		cond_resched();
 	}
 

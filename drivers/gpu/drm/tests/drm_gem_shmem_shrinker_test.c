@@ -75,8 +75,8 @@ struct shrinker_test {
 };
 
 /*
- * The driver object: a shmem object, its expected contents and what its
- * &drm_gem_object_funcs.evict hook saw. The shmem helpers free it with
+ * The driver object: a shmem object, its expected contents and what the
+ * driver's purge and evict hooks saw. The shmem helpers free it with
  * kfree() of the shmem object, so that must come first.
  */
 struct shrinker_test_bo {
@@ -86,10 +86,18 @@ struct shrinker_test_bo {
 	u8 *pattern;
 	/* CPU mapping in the test thread, or NULL */
 	void __user *uptr;
-	/* Evict hook, under the reservation lock: return value, calls, calls without pages */
+	/* Hooks, under the reservation lock: return value, calls, calls without pages */
 	int evict_ret;
 	unsigned int evict_calls;
 	unsigned int evict_calls_unbacked;
+	/* Of those, calls of the purge hook */
+	unsigned int purge_calls;
+	/* The scan context of the last call: flags, drm_gem_lru_scan_timeout() */
+	unsigned int hook_flags;
+	long hook_timeout;
+	/* Asynchronous teardown: the first call starts it and declines */
+	bool two_phase;
+	bool teardown_started;
 };
 
 static_assert(offsetof(struct shrinker_test_bo, shmem) == 0);
@@ -124,19 +132,45 @@ static unsigned int vmap_count(struct drm_gem_shmem_object *shmem)
 	return refcount_read(&shmem->vmap_use_count);
 }
 
-/* The driver's evict hook: records whether the pages were still there */
-static int shrinker_test_gem_evict(struct drm_gem_object *obj)
+/* The driver's hooks: record whether the pages were still there, and the context */
+static int shrinker_test_hook(struct drm_gem_shmem_object *shmem,
+			      struct drm_gem_lru_scan_ctx *ctx, bool purge)
 {
-	struct shrinker_test_bo *bo = to_test_bo(obj);
+	struct shrinker_test_bo *bo = to_test_bo(&shmem->base);
 
-	dma_resv_assert_held(obj->resv);
+	dma_resv_assert_held(shmem->base.resv);
 
 	bo->evict_calls++;
+	bo->purge_calls += purge;
 	if (!bo->shmem.pages)
 		bo->evict_calls_unbacked++;
+	bo->hook_flags = ctx->flags;
+	bo->hook_timeout = drm_gem_lru_scan_timeout(ctx);
+
+	if (bo->two_phase && !bo->teardown_started) {
+		bo->teardown_started = true;
+		return -EBUSY;
+	}
 
 	return bo->evict_ret;
 }
+
+static int shrinker_test_purge_hook(struct drm_gem_shmem_object *shmem,
+				    struct drm_gem_lru_scan_ctx *ctx)
+{
+	return shrinker_test_hook(shmem, ctx, true);
+}
+
+static int shrinker_test_evict_hook(struct drm_gem_shmem_object *shmem,
+				    struct drm_gem_lru_scan_ctx *ctx)
+{
+	return shrinker_test_hook(shmem, ctx, false);
+}
+
+static const struct drm_gem_shmem_shrinker_funcs shrinker_test_hooks = {
+	.purge = shrinker_test_purge_hook,
+	.evict = shrinker_test_evict_hook,
+};
 
 static const struct drm_gem_object_funcs shrinker_test_gem_funcs = {
 	.free = drm_gem_shmem_object_free,
@@ -147,7 +181,6 @@ static const struct drm_gem_object_funcs shrinker_test_gem_funcs = {
 	.vmap = drm_gem_shmem_object_vmap,
 	.vunmap = drm_gem_shmem_object_vunmap,
 	.mmap = drm_gem_shmem_object_mmap,
-	.evict = shrinker_test_gem_evict,
 	.vm_ops = &drm_gem_shmem_vm_ops,
 };
 
@@ -1333,7 +1366,7 @@ static void drm_test_gem_shmem_shrinker_lru_bump(struct kunit *test)
 }
 
 /*
- * Test the driver's &drm_gem_object_funcs.evict hook. Two objects (one
+ * Test the driver's purge and evict hooks. Two objects (one
  * WILLNEED, one DONTNEED) let the hook succeed, two others make it decline
  * with -EBUSY. The test case succeeds if the hook runs once for each
  * reclaimed object while its pages are still present, the reclaimed ones are
@@ -1366,6 +1399,8 @@ static void drm_test_gem_shmem_shrinker_evict_hook(struct kunit *test)
 	KUNIT_EXPECT_NULL(test, go_d->shmem.pages);
 	KUNIT_EXPECT_EQ(test, go_w->evict_calls, 1);
 	KUNIT_EXPECT_EQ(test, go_d->evict_calls, 1);
+	KUNIT_EXPECT_EQ(test, go_w->purge_calls, 0);
+	KUNIT_EXPECT_EQ(test, go_d->purge_calls, 1);
 	KUNIT_EXPECT_EQ(test, go_w->evict_calls_unbacked + go_d->evict_calls_unbacked, 0);
 
 	shrinker_test_expect_resident(test, keep_w, &gs->willneed);
@@ -1384,6 +1419,67 @@ static void drm_test_gem_shmem_shrinker_evict_hook(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, stats.declined, 0);
 	shrinker_test_expect_evicted(test, keep_w, 1);
 	KUNIT_EXPECT_EQ(test, keep_d->shmem.madv, DRM_GEM_SHMEM_MADV_PURGED);
+}
+
+/*
+ * Test the context the driver's hooks get, and a driver whose teardown is
+ * asynchronous. The test case succeeds if in the idle stages the hooks may
+ * not wait (drm_gem_lru_scan_timeout() is 0, DRM_GEM_LRU_SCAN_WAIT unset),
+ * see whether the scan may block and evict, the purge hook runs for DONTNEED
+ * objects and the evict hook for WILLNEED ones; a two-phase driver's object
+ * is declined by the first scan and evicted by the next; and in the busy
+ * stage of a scan with a budget of 10 s, the hook of an object whose fence
+ * signalled during the scan gets DRM_GEM_LRU_SCAN_WAIT and a timeout that is
+ * left of that budget.
+ */
+static void drm_test_gem_shmem_shrinker_hook_context(struct kunit *test)
+{
+	struct shrinker_test *st = test->priv;
+	struct drm_gem_shrinker *gs = st->gs;
+	struct shrinker_test_bo *w, *d, *async, *busy;
+	struct drm_gem_shrinker_scan_stats stats;
+	struct shrinker_test_fence *fence;
+	unsigned long freed;
+
+	w = shrinker_test_bo_create(test, 0);
+	d = shrinker_test_bo_create(test, 1);
+	KUNIT_ASSERT_EQ(test, shrinker_test_madvise(d, DRM_GEM_SHMEM_MADV_DONTNEED), 1);
+
+	freed = shrinker_test_shrink(st, TEST_SHRINK_ALL, GFP_KERNEL, &stats);
+	KUNIT_EXPECT_EQ(test, freed, bo_pages(w) + bo_pages(d));
+	KUNIT_EXPECT_EQ(test, w->purge_calls, 0);
+	KUNIT_EXPECT_EQ(test, w->evict_calls, 1);
+	KUNIT_EXPECT_EQ(test, d->purge_calls, 1);
+	KUNIT_EXPECT_EQ(test, d->evict_calls, 1);
+	KUNIT_EXPECT_EQ(test, w->hook_timeout, 0);
+	KUNIT_EXPECT_EQ(test, d->hook_timeout, 0);
+	KUNIT_EXPECT_FALSE(test, w->hook_flags & DRM_GEM_LRU_SCAN_WAIT);
+	KUNIT_EXPECT_TRUE(test, w->hook_flags & DRM_GEM_LRU_SCAN_CAN_BLOCK);
+	KUNIT_EXPECT_TRUE(test, w->hook_flags & DRM_GEM_LRU_SCAN_CAN_SWAP);
+
+	async = shrinker_test_bo_create(test, 2);
+	async->two_phase = true;
+	freed = shrinker_test_shrink(st, TEST_SHRINK_ALL,
+				     GFP_KERNEL & ~__GFP_DIRECT_RECLAIM, &stats);
+	KUNIT_EXPECT_EQ(test, freed, 0);
+	KUNIT_EXPECT_EQ(test, stats.declined, 1);
+	KUNIT_EXPECT_FALSE(test, async->hook_flags & DRM_GEM_LRU_SCAN_CAN_BLOCK);
+	shrinker_test_expect_resident(test, async, &gs->willneed);
+	freed = shrinker_test_shrink(st, TEST_SHRINK_ALL, GFP_KERNEL, &stats);
+	KUNIT_EXPECT_EQ(test, freed, bo_pages(async));
+	KUNIT_EXPECT_EQ(test, async->evict_calls, 2);
+	shrinker_test_expect_evicted(test, async, 1);
+
+	busy = shrinker_test_bo_create(test, 3);
+	fence = shrinker_test_add_fence(test, busy);
+	WRITE_ONCE(gs->wait_jiffies, 10 * HZ);
+	schedule_delayed_work(&fence->signal_work, msecs_to_jiffies(20));
+	freed = shrinker_test_shrink(st, TEST_SHRINK_ALL, GFP_KERNEL, &stats);
+	KUNIT_EXPECT_EQ(test, freed, bo_pages(busy));
+	KUNIT_EXPECT_EQ(test, stats.stage_freed[DRM_GEM_SHRINKER_EVICT_BUSY], bo_pages(busy));
+	KUNIT_EXPECT_TRUE(test, busy->hook_flags & DRM_GEM_LRU_SCAN_WAIT);
+	KUNIT_EXPECT_GT(test, busy->hook_timeout, 0);
+	KUNIT_EXPECT_LE(test, busy->hook_timeout, 10 * HZ);
 }
 
 struct shrinker_test_race;
@@ -2042,7 +2138,7 @@ static int drm_gem_shmem_shrinker_test_init(struct kunit *test)
 	test->priv = st;
 	st->drm = shrinker_test_alloc_drm(test, "drm-gem-shmem-shrinker-test");
 
-	ret = drmm_gem_shmem_init_shrinker(st->drm);
+	ret = drmm_gem_shmem_init_shrinker(st->drm, &shrinker_test_hooks);
 	KUNIT_ASSERT_EQ(test, ret, 0);
 	st->gs = st->drm->gem_shrinker;
 	KUNIT_ASSERT_NOT_NULL(test, st->gs);
@@ -2065,6 +2161,7 @@ static struct kunit_case drm_gem_shmem_shrinker_test_cases[] = {
 	KUNIT_CASE(drm_test_gem_shmem_shrinker_busy),
 	KUNIT_CASE(drm_test_gem_shmem_shrinker_lru_bump),
 	KUNIT_CASE(drm_test_gem_shmem_shrinker_evict_hook),
+	KUNIT_CASE(drm_test_gem_shmem_shrinker_hook_context),
 	KUNIT_CASE(drm_test_gem_shmem_shrinker_race),
 	KUNIT_CASE_PARAM(drm_test_gem_shmem_shrinker_fault_inject,
 			 shrinker_test_paths_gen_params),

@@ -172,7 +172,7 @@ static struct drm_device *bench_alloc_shmem_drm(struct kunit *test,
 	struct drm_device *drm = bench_alloc_drm(test, name);
 	int ret;
 
-	ret = drmm_gem_shmem_init_shrinker(drm);
+	ret = drmm_gem_shmem_init_shrinker(drm, NULL);
 	KUNIT_ASSERT_EQ(test, ret, 0);
 	KUNIT_ASSERT_NOT_NULL(test, drm->gem_shrinker);
 

@@ -152,7 +152,7 @@ static int __init vgem_init(void)
 	vgem_device->platform = pdev;
 
 	/* Idle buffers can go to swap under memory pressure. */
-	ret = drmm_gem_shmem_init_shrinker(&vgem_device->drm);
+	ret = drmm_gem_shmem_init_shrinker(&vgem_device->drm, NULL);
 	if (ret)
 		goto out_devres;
 

@@ -137,7 +137,7 @@ int virtio_gpu_init(struct virtio_device *vdev, struct drm_device *dev)
 		return -ENOMEM;
 
 	/* Idle buffers become reclaimable, see "memory reclaim". */
-	ret = drmm_gem_shmem_init_shrinker(dev);
+	ret = drmm_gem_shmem_init_shrinker(dev, &virtio_gpu_shrinker_funcs);
 	if (ret)
 		return ret;
 

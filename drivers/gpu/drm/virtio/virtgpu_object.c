@@ -32,9 +32,6 @@
 static int virtio_gpu_virglrenderer_workaround = 1;
 module_param_named(virglhack, virtio_gpu_virglrenderer_workaround, int, 0400);
 
-/* How long memory reclaim waits for the host to detach the backing */
-#define VIRTIO_GPU_DETACH_TIMEOUT	HZ
-
 /**
  * DOC: memory reclaim
  *
@@ -47,13 +44,15 @@ module_param_named(virglhack, virtio_gpu_virglrenderer_workaround, int, 0400);
  * RESOURCE_ATTACH_BACKING until RESOURCE_DETACH_BACKING, so the pages may
  * only go once the host acknowledged the detach. Before it releases the
  * pages, the shrinker calls virtio_gpu_object_evict(), in memory reclaim and
- * with the reservation lock held: it queues a fenced DETACH_BACKING without
- * allocating with reclaim or waiting for room in the ring, and waits up to
- * %VIRTIO_GPU_DETACH_TIMEOUT for the host's answer. When the wait times out
- * the object keeps its pages and the shrinker moves on; the DETACH_BACKING
- * stays queued, so the object counts as detached from then on, and the next
- * eviction attempt only waits for that same fence. A purge also releases
- * the host resource (RESOURCE_UNREF) after the detach.
+ * with the reservation lock held. The eviction has two phases: the hook
+ * queues a fenced DETACH_BACKING without allocating with reclaim or waiting
+ * for room in the ring, and waits for the host's answer only as long as the
+ * stage of the scan allows (drm_gem_lru_scan_timeout(): not at all in the
+ * idle stages). Without an answer by then the object keeps its pages and
+ * the hook declines it with -EBUSY; the DETACH_BACKING stays queued, so the
+ * object counts as detached from then on, and a later scan finds the fence
+ * signalled and lets the pages go. A purge also releases the host resource
+ * (RESOURCE_UNREF) after the detach.
  *
  * The backing is attached lazily, also the first time: objects are created
  * without one, and every path that lets the host touch the pages calls
@@ -169,14 +168,14 @@ static void virtio_gpu_free_object(struct drm_gem_object *obj)
 }
 
 /*
- * Tell the host to stop using the pages of @bo and wait, for a bounded time,
- * until it acknowledged. Called from memory reclaim.
+ * Tell the host to stop using the pages of @bo and wait, for at most
+ * @timeout jiffies, until it acknowledged. Called from memory reclaim.
  */
 static int virtio_gpu_object_detach_locked(struct virtio_gpu_device *vgdev,
-					   struct virtio_gpu_object *bo)
+					   struct virtio_gpu_object *bo,
+					   long timeout)
 {
 	struct virtio_gpu_fence *fence;
-	long timeout;
 	int ret;
 
 	dma_resv_assert_held(bo->base.base.resv);
@@ -205,8 +204,7 @@ static int virtio_gpu_object_detach_locked(struct virtio_gpu_device *vgdev,
 		return 0;
 
 	/* Until the host answers it may use the pages: keep them. */
-	timeout = dma_fence_wait_timeout(bo->detach_fence, false,
-					 VIRTIO_GPU_DETACH_TIMEOUT);
+	timeout = dma_fence_wait_timeout(bo->detach_fence, false, timeout);
 	if (timeout <= 0)
 		return -EBUSY;
 
@@ -217,12 +215,14 @@ static int virtio_gpu_object_detach_locked(struct virtio_gpu_device *vgdev,
 }
 
 /*
- * &drm_gem_object_funcs.evict: the shrinker calls it from memory reclaim,
- * with the reservation lock held and the object idle, before it evicts or
- * purges the pages.
+ * The purge and evict hook of the shrinker: it calls them from memory
+ * reclaim, with the reservation lock held and the object idle, before it
+ * purges or evicts the pages.
  */
-static int virtio_gpu_object_evict(struct drm_gem_object *obj)
+static int virtio_gpu_object_evict(struct drm_gem_shmem_object *shmem,
+				   struct drm_gem_lru_scan_ctx *ctx)
 {
+	struct drm_gem_object *obj = &shmem->base;
 	struct virtio_gpu_object *bo = gem_to_virtio_gpu_obj(obj);
 	struct virtio_gpu_device *vgdev = obj->dev->dev_private;
 	int ret;
@@ -233,7 +233,8 @@ static int virtio_gpu_object_evict(struct drm_gem_object *obj)
 	if (drm_WARN_ON_ONCE(obj->dev, bo->guest_blob))
 		return -EBUSY;
 
-	ret = virtio_gpu_object_detach_locked(vgdev, bo);
+	ret = virtio_gpu_object_detach_locked(vgdev, bo,
+					      drm_gem_lru_scan_timeout(ctx));
 	if (ret)
 		return ret;
 
@@ -251,6 +252,11 @@ static int virtio_gpu_object_evict(struct drm_gem_object *obj)
 	return 0;
 }
 
+const struct drm_gem_shmem_shrinker_funcs virtio_gpu_shrinker_funcs = {
+	.purge = virtio_gpu_object_evict,
+	.evict = virtio_gpu_object_evict,
+};
+
 static const struct drm_gem_object_funcs virtio_gpu_shmem_funcs = {
 	.free = virtio_gpu_free_object,
 	.open = virtio_gpu_gem_object_open,
@@ -264,7 +270,6 @@ static const struct drm_gem_object_funcs virtio_gpu_shmem_funcs = {
 	.vunmap = drm_gem_shmem_object_vunmap,
 	.mmap = drm_gem_shmem_object_mmap,
 	.vm_ops = &drm_gem_shmem_vm_ops,
-	.evict = virtio_gpu_object_evict,
 };
 
 bool virtio_gpu_is_shmem(struct virtio_gpu_object *bo)
