@@ -613,7 +613,8 @@ EXPORT_SYMBOL_GPL(drm_gem_shmem_get_pages_locked);
  *
  * This function decreases the use count and releases the backing pages, and
  * the cached scatter/gather table that maps them, when the count drops to
- * zero. If the pages are already gone (purged), it only decrements the count.
+ * zero. If the pages are already gone (evicted or purged), it only decrements
+ * the count; an evicted object stays evicted.
  *
  * Context: Process context, reservation lock held.
  */
@@ -629,8 +630,12 @@ void drm_gem_shmem_put_pages_locked(struct drm_gem_shmem_object *shmem)
 	if (!refcount_dec_and_test(&shmem->pages_use_count))
 		return;
 
-	/* Nobody needs the pages: the object is unbacked, not evicted. */
-	shmem->evicted = false;
+	/*
+	 * Nobody needs the pages. Resident ones go back to the shmem file and
+	 * the object is unbacked. An evicted object stays evicted: its
+	 * contents are in swap, and marked DONTNEED it is purged, which frees
+	 * that swap.
+	 */
 	if (shmem->pages)
 		drm_gem_shmem_release_pages(shmem);
 

@@ -1422,6 +1422,41 @@ static void drm_test_gem_shmem_shrinker_evict_hook(struct kunit *test)
 }
 
 /*
+ * Test an evicted object whose last user goes (an munmap after the
+ * eviction, a driver dropping its GPU mapping). Its contents are still in
+ * the shmem file (in swap, or in the page cache of this test machine). The
+ * test case succeeds if it stays evicted and on the evicted LRU, and once
+ * marked DONTNEED a scan purges it and empties the shmem file.
+ */
+static void drm_test_gem_shmem_shrinker_evicted_last_use(struct kunit *test)
+{
+	struct shrinker_test *st = test->priv;
+	struct drm_gem_shrinker_scan_stats stats;
+	struct address_space *mapping;
+	struct shrinker_test_bo *bo;
+	unsigned long freed;
+
+	bo = shrinker_test_bo_create(test, 0);
+	mapping = bo->shmem.base.filp->f_mapping;
+	freed = shrinker_test_shrink(st, TEST_SHRINK_ALL, GFP_KERNEL, &stats);
+	KUNIT_EXPECT_EQ(test, freed, bo_pages(bo));
+	shrinker_test_expect_evicted(test, bo, 1);
+
+	kunit_remove_action(test, shrinker_test_put_pages_action, &bo->shmem);
+	shrinker_test_put_pages_action(&bo->shmem);
+	shrinker_test_expect_evicted(test, bo, 0);
+	KUNIT_EXPECT_EQ(test, mapping->nrpages, bo_pages(bo));
+
+	KUNIT_EXPECT_EQ(test, shrinker_test_madvise(bo, DRM_GEM_SHMEM_MADV_DONTNEED), 1);
+	KUNIT_EXPECT_PTR_EQ(test, shrinker_test_lru(bo), &st->gs->dontneed);
+	freed = shrinker_test_shrink(st, TEST_SHRINK_ALL, GFP_KERNEL, &stats);
+	KUNIT_EXPECT_EQ(test, freed, bo_pages(bo));
+	KUNIT_EXPECT_EQ(test, bo->shmem.madv, DRM_GEM_SHMEM_MADV_PURGED);
+	KUNIT_EXPECT_NULL(test, shrinker_test_lru(bo));
+	KUNIT_EXPECT_EQ(test, mapping->nrpages, 0);
+}
+
+/*
  * Test the context the driver's hooks get, and a driver whose teardown is
  * asynchronous. The test case succeeds if in the idle stages the hooks may
  * not wait (drm_gem_lru_scan_timeout() is 0, DRM_GEM_LRU_SCAN_WAIT unset),
@@ -2162,6 +2197,7 @@ static struct kunit_case drm_gem_shmem_shrinker_test_cases[] = {
 	KUNIT_CASE(drm_test_gem_shmem_shrinker_lru_bump),
 	KUNIT_CASE(drm_test_gem_shmem_shrinker_evict_hook),
 	KUNIT_CASE(drm_test_gem_shmem_shrinker_hook_context),
+	KUNIT_CASE(drm_test_gem_shmem_shrinker_evicted_last_use),
 	KUNIT_CASE(drm_test_gem_shmem_shrinker_race),
 	KUNIT_CASE_PARAM(drm_test_gem_shmem_shrinker_fault_inject,
 			 shrinker_test_paths_gen_params),
