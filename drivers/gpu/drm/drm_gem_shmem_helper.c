@@ -1362,10 +1362,22 @@ static vm_fault_t drm_gem_shmem_fault(struct vm_fault *vmf)
 		goto out_unlock;
 	}
 
-	/* The mapping holds a use reference, but the pages may be absent. */
+	/*
+	 * The mapping holds a use reference, but the pages may be absent.
+	 *
+	 * If they cannot come back, the access gets SIGBUS, never
+	 * VM_FAULT_OOM: the swap-in allocates with __GFP_RETRY_MAYFAIL, which
+	 * reclaims hard but never calls the OOM killer, so outside a memcg
+	 * OOM the kernel would only print "VM_FAULT_OOM leaked out" and retry
+	 * the fault, and with it the allocation of the whole object under
+	 * mmap_lock, for as long as the pressure lasts. Allocating here with
+	 * flags that may OOM-kill instead would pick a victim by RSS, which
+	 * does not include GEM pages. The contents stay in swap; a later
+	 * access, a pin or a submit may bring them back.
+	 */
 	err = drm_gem_shmem_swapin_locked(shmem);
 	if (err) {
-		ret = vmf_error(err);
+		ret = VM_FAULT_SIGBUS;
 		goto out_unlock;
 	}
 

@@ -1422,6 +1422,62 @@ static void drm_test_gem_shmem_shrinker_evict_hook(struct kunit *test)
 }
 
 /*
+ * Test a CPU fault on an evicted object whose swap-in fails: the handler
+ * is called as the page-fault code calls it, with the first allocation
+ * failure point of the swap-in injected (current->fail_nth = 1). The test
+ * case succeeds if it returns VM_FAULT_SIGBUS, not VM_FAULT_OOM (which a
+ * user fault outside a memcg OOM retries for ever), the object stays
+ * evicted with its counts, and the next access reads the contents back.
+ */
+static void drm_test_gem_shmem_shrinker_fault_sigbus(struct kunit *test)
+{
+	struct shrinker_test *st = test->priv;
+	struct drm_gem_shrinker_scan_stats stats;
+	struct vm_area_struct *vma;
+	struct shrinker_test_bo *bo;
+	struct mm_struct *mm;
+	unsigned long addr;
+	vm_fault_t fault = 0;
+	u8 *buf;
+
+	if (!IS_ENABLED(CONFIG_FAULT_INJECTION))
+		kunit_skip(test, "needs CONFIG_FAULT_INJECTION");
+
+	bo = shrinker_test_bo_create(test, 0);
+	shrinker_test_bo_mmap(test, bo);
+	KUNIT_ASSERT_EQ(test, shrinker_test_shrink(st, TEST_SHRINK_ALL, GFP_KERNEL, &stats),
+			bo_pages(bo));
+	shrinker_test_expect_evicted(test, bo, 2);
+
+	mm = current->mm;
+	addr = (unsigned long)bo->uptr;
+	mmap_read_lock(mm);
+	vma = vma_lookup(mm, addr);
+	if (vma) {
+		struct vm_fault vmf = {
+			.vma = vma,
+			.address = addr,
+			.pgoff = vma->vm_pgoff,
+			.gfp_mask = GFP_KERNEL,
+			.flags = FAULT_FLAG_USER,
+		};
+
+		current->fail_nth = 1;
+		fault = vma->vm_ops->fault(&vmf);
+		current->fail_nth = 0;
+	}
+	mmap_read_unlock(mm);
+	KUNIT_ASSERT_NOT_NULL(test, vma);
+	KUNIT_EXPECT_EQ(test, (__force unsigned int)fault,
+			(__force unsigned int)VM_FAULT_SIGBUS);
+	shrinker_test_expect_evicted(test, bo, 2);
+
+	buf = shrinker_test_buf(test, bo_pages(bo));
+	KUNIT_ASSERT_EQ(test, copy_from_user(buf, bo->uptr, bo_size(bo)), 0);
+	shrinker_test_expect_pattern(test, bo, buf, "after the failed fault");
+}
+
+/*
  * Test an evicted object whose last user goes (an munmap after the
  * eviction, a driver dropping its GPU mapping). Its contents are still in
  * the shmem file (in swap, or in the page cache of this test machine). The
@@ -1812,7 +1868,7 @@ static void drm_test_gem_shmem_shrinker_race(struct kunit *test)
  * object, until the path succeeds without reaching the injected failure.
  * The test case succeeds if the path reaches at least one failure point,
  * every injected failure makes it fail with -ENOMEM (-EFAULT for the CPU
- * access, whose fault handler returns VM_FAULT_OOM), leaves the counts
+ * access, whose fault handler returns VM_FAULT_SIGBUS), leaves the counts
  * unchanged and the object consistent (evicted, or resident with its
  * pattern, on the LRU of that state, without an sg_table), and a retry
  * without injection succeeds with the full pattern.
@@ -2198,6 +2254,7 @@ static struct kunit_case drm_gem_shmem_shrinker_test_cases[] = {
 	KUNIT_CASE(drm_test_gem_shmem_shrinker_evict_hook),
 	KUNIT_CASE(drm_test_gem_shmem_shrinker_hook_context),
 	KUNIT_CASE(drm_test_gem_shmem_shrinker_evicted_last_use),
+	KUNIT_CASE(drm_test_gem_shmem_shrinker_fault_sigbus),
 	KUNIT_CASE(drm_test_gem_shmem_shrinker_race),
 	KUNIT_CASE_PARAM(drm_test_gem_shmem_shrinker_fault_inject,
 			 shrinker_test_paths_gen_params),
