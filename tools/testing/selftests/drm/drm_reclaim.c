@@ -499,6 +499,51 @@ TEST_F_TIMEOUT(reclaim, shrink_debugfs, 120)
 	ASSERT_EQ(0, drm_dumb_destroy(self->fd, &bo));
 }
 
+/*
+ * The first touch of an evicted buffer: a 64 MiB buffer is evicted through
+ * debugfs and memory pressure then pushes its pages to zram. Reading one
+ * byte faults, and the fault handler brings back the whole object, so that
+ * one access costs about what reading all of it from zram costs. The test
+ * logs both figures, which say whether swapping in only the faulting range
+ * would pay, and checks that the whole object came back with its contents.
+ */
+TEST_F_TIMEOUT(reclaim, first_touch, 300)
+{
+	struct shrinker_stats st, before, after;
+	double z_before, z_after, compr, t0, t1, t2;
+	uint64_t size = 64 * MIB;
+	struct drm_dumb_bo bo;
+
+	ASSERT_EQ(0, bo_create(self->fd, size, &bo));
+	ASSERT_EQ(0, drm_dumb_map(self->fd, &bo));
+	drm_fill_2to1(bo.map, size, 8);
+	ASSERT_EQ(0, bo_to_host(self->fd, &bo));
+
+	ASSERT_EQ(0, shrinker_shrink(self->fd, 1UL << 30));
+	ASSERT_EQ(0, shrinker_stats(self->fd, &st));
+	ASSERT_LE((long)(size / PAGE), st.pages_evicted)
+		shrinker_print(self->fd);
+
+	zram_usage(&z_before, &compr);
+	ASSERT_EQ(0, memory_pressure(mem_total_mib()));
+	zram_usage(&z_after, &compr);
+
+	ASSERT_EQ(0, shrinker_stats(self->fd, &before));
+	t0 = now_s();
+	(void)__atomic_load_n((char *)bo.map + size / 2, __ATOMIC_RELAXED);
+	t1 = now_s();
+	ASSERT_EQ(0, shrinker_stats(self->fd, &after));
+	ASSERT_CONTENTS(bo.map, size, 8);
+	t2 = now_s();
+
+	TH_LOG("%zu MiB evicted, zram %.0f -> %.0f MiB: first touch %.1f ms",
+	       (size_t)(size / MIB), z_before, z_after, (t1 - t0) * 1000);
+	TH_LOG("then reading all of it %.1f ms", (t2 - t1) * 1000);
+	EXPECT_LE((long)(size / PAGE), after.swapin - before.swapin);
+
+	ASSERT_EQ(0, drm_dumb_destroy(self->fd, &bo));
+}
+
 /* The virtio_gpu tests that need no buffers from the fixture above */
 FIXTURE(virtgpu) {
 	int fd;
