@@ -260,6 +260,7 @@ static const struct drm_gem_object_funcs drm_gem_shmem_funcs = {
 	.vmap = drm_gem_shmem_object_vmap,
 	.vunmap = drm_gem_shmem_object_vunmap,
 	.mmap = drm_gem_shmem_object_mmap,
+	.status = drm_gem_shmem_object_status,
 	.vm_ops = &drm_gem_shmem_vm_ops,
 };
 
@@ -1485,6 +1486,38 @@ int drm_gem_shmem_mmap(struct drm_gem_shmem_object *shmem, struct vm_area_struct
 	return 0;
 }
 EXPORT_SYMBOL_GPL(drm_gem_shmem_mmap);
+
+/**
+ * drm_gem_shmem_object_status - GEM object function for fdinfo memory stats
+ * @obj: GEM object
+ *
+ * This function implements &drm_gem_object_funcs.status for shmem objects,
+ * for drm_show_memory_stats(): an object is resident while its pages are in
+ * memory (an imported object always), so not while it is unbacked, evicted
+ * or purged, and purgeable while userspace marks it
+ * %DRM_GEM_SHMEM_MADV_DONTNEED. Drivers that print the standard fdinfo
+ * memory stats use it (the default &drm_gem_object_funcs of the helpers
+ * do).
+ *
+ * Context: Called under the table lock of a DRM file, without the
+ * reservation lock: the answer may be stale by the time it is printed.
+ *
+ * Returns:
+ * The &enum drm_gem_object_status bits of @obj.
+ */
+enum drm_gem_object_status drm_gem_shmem_object_status(struct drm_gem_object *obj)
+{
+	struct drm_gem_shmem_object *shmem = to_drm_gem_shmem_obj(obj);
+	enum drm_gem_object_status status = 0;
+
+	if (obj->import_attach || READ_ONCE(shmem->pages))
+		status |= DRM_GEM_OBJECT_RESIDENT;
+	if (READ_ONCE(shmem->madv) == DRM_GEM_SHMEM_MADV_DONTNEED)
+		status |= DRM_GEM_OBJECT_PURGEABLE;
+
+	return status;
+}
+EXPORT_SYMBOL_GPL(drm_gem_shmem_object_status);
 
 /**
  * drm_gem_shmem_print_info() - Print &drm_gem_shmem_object info for debugfs

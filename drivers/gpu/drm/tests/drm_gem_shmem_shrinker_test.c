@@ -1478,6 +1478,42 @@ static void drm_test_gem_shmem_shrinker_fault_sigbus(struct kunit *test)
 }
 
 /*
+ * Test the fdinfo status of an object through its life. The test case
+ * succeeds if it is resident while its pages are in memory, neither
+ * resident nor purgeable while evicted, resident and purgeable once
+ * marked DONTNEED, and neither once purged.
+ */
+static void drm_test_gem_shmem_shrinker_status(struct kunit *test)
+{
+	struct shrinker_test *st = test->priv;
+	struct drm_gem_shrinker_scan_stats stats;
+	struct shrinker_test_bo *bo;
+	struct drm_gem_object *obj;
+
+	bo = shrinker_test_bo_create(test, 0);
+	obj = &bo->shmem.base;
+	KUNIT_EXPECT_EQ(test, drm_gem_shmem_object_status(obj), DRM_GEM_OBJECT_RESIDENT);
+
+	shrinker_test_shrink(st, TEST_SHRINK_ALL, GFP_KERNEL, &stats);
+	shrinker_test_expect_evicted(test, bo, 1);
+	KUNIT_EXPECT_EQ(test, drm_gem_shmem_object_status(obj), 0);
+
+	dma_resv_lock(obj->resv, NULL);
+	KUNIT_EXPECT_EQ(test, drm_gem_shmem_swapin_locked(&bo->shmem), 0);
+	dma_resv_unlock(obj->resv);
+	shrinker_test_expect_resident(test, bo, &st->gs->willneed);
+	KUNIT_EXPECT_EQ(test, drm_gem_shmem_object_status(obj), DRM_GEM_OBJECT_RESIDENT);
+
+	KUNIT_EXPECT_EQ(test, shrinker_test_madvise(bo, DRM_GEM_SHMEM_MADV_DONTNEED), 1);
+	KUNIT_EXPECT_TRUE(test, drm_gem_shmem_object_status(obj) & DRM_GEM_OBJECT_RESIDENT);
+	KUNIT_EXPECT_TRUE(test, drm_gem_shmem_object_status(obj) & DRM_GEM_OBJECT_PURGEABLE);
+
+	shrinker_test_shrink(st, TEST_SHRINK_ALL, GFP_KERNEL, &stats);
+	KUNIT_EXPECT_EQ(test, bo->shmem.madv, DRM_GEM_SHMEM_MADV_PURGED);
+	KUNIT_EXPECT_EQ(test, drm_gem_shmem_object_status(obj), 0);
+}
+
+/*
  * Test an evicted object whose last user goes (an munmap after the
  * eviction, a driver dropping its GPU mapping). Its contents are still in
  * the shmem file (in swap, or in the page cache of this test machine). The
@@ -2255,6 +2291,7 @@ static struct kunit_case drm_gem_shmem_shrinker_test_cases[] = {
 	KUNIT_CASE(drm_test_gem_shmem_shrinker_hook_context),
 	KUNIT_CASE(drm_test_gem_shmem_shrinker_evicted_last_use),
 	KUNIT_CASE(drm_test_gem_shmem_shrinker_fault_sigbus),
+	KUNIT_CASE(drm_test_gem_shmem_shrinker_status),
 	KUNIT_CASE(drm_test_gem_shmem_shrinker_race),
 	KUNIT_CASE_PARAM(drm_test_gem_shmem_shrinker_fault_inject,
 			 shrinker_test_paths_gen_params),

@@ -89,7 +89,11 @@ static struct drm_ioctl_desc vgem_ioctls[] = {
 	DRM_IOCTL_DEF_DRV(VGEM_FENCE_SIGNAL, vgem_fence_signal_ioctl, DRM_RENDER_ALLOW),
 };
 
-DEFINE_DRM_GEM_FOPS(vgem_driver_fops);
+static const struct file_operations vgem_driver_fops = {
+	.owner = THIS_MODULE,
+	DRM_GEM_FOPS,
+	.show_fdinfo = drm_show_fdinfo,
+};
 
 static struct drm_gem_object *vgem_gem_create_object(struct drm_device *dev, size_t size)
 {
@@ -115,6 +119,8 @@ static const struct drm_driver vgem_driver = {
 	.ioctls				= vgem_ioctls,
 	.num_ioctls 			= ARRAY_SIZE(vgem_ioctls),
 	.fops				= &vgem_driver_fops,
+	/* Resident memory drops when buffers are evicted. */
+	.show_fdinfo			= drm_show_memory_stats,
 
 	DRM_GEM_SHMEM_DRIVER_OPS,
 	.gem_create_object		= vgem_gem_create_object,

@@ -21,6 +21,7 @@
 #include <signal.h>
 #include <stdint.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
 #include <sys/wait.h>
@@ -496,6 +497,77 @@ TEST_F_TIMEOUT(reclaim, shrink_debugfs, 120)
 		EXPECT_EQ(0, retained);
 		ASSERT_EQ(0, drm_dumb_destroy(self->fd, &gone));
 	}
+	ASSERT_EQ(0, drm_dumb_destroy(self->fd, &bo));
+}
+
+/*
+ * drm-resident-memory of /proc/self/fdinfo/@fd, in KiB, or -1 if the driver
+ * prints no memory stats.
+ */
+static long fdinfo_resident_kib(int fd)
+{
+	char path[64], line[256], unit[8];
+	unsigned long long val;
+	long kib = -1;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/self/fdinfo/%d", fd);
+	f = fopen(path, "r");
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f)) {
+		int n = sscanf(line, "drm-resident-memory: %llu %7s", &val, unit);
+
+		/* Sizes that are not a multiple of 1 KiB, and 0, have no unit */
+		if (n == 1)
+			kib = val / 1024;
+		if (n != 2)
+			continue;
+		if (!strcmp(unit, "KiB"))
+			kib = val;
+		else if (!strcmp(unit, "MiB"))
+			kib = val * 1024;
+		else if (!strcmp(unit, "GiB"))
+			kib = val * 1024 * 1024;
+		else
+			kib = val / 1024;
+	}
+	fclose(f);
+	return kib;
+}
+
+/*
+ * fdinfo follows eviction: drm-resident-memory of the file drops by the
+ * size of a buffer when the buffer is evicted, and comes back when a CPU
+ * access brings it back. Tools like gputop read it.
+ */
+TEST_F_TIMEOUT(reclaim, fdinfo_resident, 120)
+{
+	uint64_t size = 16 * MIB;
+	long filled, evicted, back;
+	struct drm_dumb_bo bo;
+
+	if (is_virtio_gpu(self->fd))
+		SKIP(return, "virtio_gpu prints no fdinfo memory stats");
+
+	ASSERT_EQ(0, bo_create(self->fd, size, &bo));
+	ASSERT_EQ(0, drm_dumb_map(self->fd, &bo));
+	drm_fill_2to1(bo.map, size, 9);
+	filled = fdinfo_resident_kib(self->fd);
+	ASSERT_LE((long)(size / 1024), filled);
+
+	ASSERT_EQ(0, shrinker_shrink(self->fd, 1UL << 30));
+	evicted = fdinfo_resident_kib(self->fd);
+	ASSERT_LE(0, evicted);
+	EXPECT_GE(filled - (long)(size / 1024), evicted)
+		shrinker_print(self->fd);
+
+	ASSERT_CONTENTS(bo.map, size, 9);
+	back = fdinfo_resident_kib(self->fd);
+	EXPECT_EQ(filled, back);
+	TH_LOG("drm-resident-memory: %ld KiB filled, %ld KiB evicted, %ld KiB back",
+	       filled, evicted, back);
+
 	ASSERT_EQ(0, drm_dumb_destroy(self->fd, &bo));
 }
 
