@@ -516,6 +516,13 @@ static void drm_gem_shmem_release_pages(struct drm_gem_shmem_object *shmem)
  * Context: Process context, reservation lock held. May allocate and enter
  * memory reclaim.
  *
+ * An object without users (&drm_gem_shmem_object.pages_use_count is zero,
+ * e.g. after an eviction freed the sg_table that was its only user) gets no
+ * pages: swapin only marks it as used and returns 0, with
+ * &drm_gem_shmem_object.pages still NULL. Callers that need the pages take a
+ * use reference, with drm_gem_shmem_get_pages_locked(), or get the sg_table
+ * with drm_gem_shmem_get_pages_sgt_locked(), which does so.
+ *
  * Returns:
  * 0 on success, also when nothing had to be done, -ENOMEM if the pages
  * could not be allocated or the object was purged, or another negative error
@@ -1655,6 +1662,12 @@ EXPORT_SYMBOL_GPL(drm_gem_shmem_get_pages_sgt_locked);
  * and difference between dma-buf imported and natively allocated objects.
  * drm_gem_shmem_get_sg_table() should not be directly called by drivers.
  *
+ * On a device with a GEM shrinker, the table of an object that is not pinned
+ * may be freed by an eviction as soon as the reservation lock is dropped, so
+ * this function warns once in that case: call
+ * drm_gem_shmem_get_pages_sgt_locked() and use the table before the lock
+ * goes (a job's fence then keeps the shrinker away), or pin the object.
+ *
  * Context: Process context. Takes and releases the reservation lock.
  *
  * Returns:
@@ -1670,6 +1683,10 @@ struct sg_table *drm_gem_shmem_get_pages_sgt(struct drm_gem_shmem_object *shmem)
 	ret = dma_resv_lock_interruptible(shmem->base.resv, NULL);
 	if (ret)
 		return ERR_PTR(ret);
+	drm_WARN_ONCE(shmem->base.dev,
+		      shmem->base.dev->gem_shrinker && !shmem->base.import_attach &&
+		      !refcount_read(&shmem->pages_pin_count),
+		      "the sg_table of an unpinned object may be evicted once unlocked\n");
 	sgt = drm_gem_shmem_get_pages_sgt_locked(shmem);
 	dma_resv_unlock(shmem->base.resv);
 

@@ -445,13 +445,26 @@ static void shrinker_test_vmap_put(struct shrinker_test_use *use)
 	dma_resv_unlock(shmem->base.resv);
 }
 
+/* drm_gem_shmem_get_pages_sgt_locked(), in its own locked section */
+static struct sg_table *shrinker_test_get_pages_sgt(struct drm_gem_shmem_object *shmem)
+{
+	struct sg_table *sgt;
+
+	dma_resv_lock(shmem->base.resv, NULL);
+	sgt = drm_gem_shmem_get_pages_sgt_locked(shmem);
+	dma_resv_unlock(shmem->base.resv);
+
+	return sgt;
+}
+
 static int shrinker_test_sgt_get(struct shrinker_test_use *use)
 {
 	struct drm_gem_shmem_object *shmem = &use->bo->shmem;
 	struct sg_table *sgt;
 	int ret;
 
-	sgt = drm_gem_shmem_get_pages_sgt(shmem);
+	/* The unlocked getter warns on a shrinker device: its table may go. */
+	sgt = shrinker_test_get_pages_sgt(shmem);
 	if (IS_ERR(sgt))
 		return PTR_ERR(sgt);
 
@@ -875,7 +888,7 @@ static void drm_test_gem_shmem_shrinker_evict_swapin(struct kunit *test)
 		shrinker_test_bo_mmap(test, bos[i]);
 		uses[i] = use_count(&bos[i]->shmem);
 
-		sgt = drm_gem_shmem_get_pages_sgt(&bos[i]->shmem);
+		sgt = shrinker_test_get_pages_sgt(&bos[i]->shmem);
 		KUNIT_ASSERT_NOT_ERR_OR_NULL(test, sgt);
 		KUNIT_ASSERT_EQ(test, use_count(&bos[i]->shmem), uses[i] + 1);
 		total += bo_pages(bos[i]);
@@ -1014,7 +1027,7 @@ static void drm_test_gem_shmem_shrinker_purge(struct kunit *test)
 	shrinker_test_bo_mmap(test, bo);
 	uses = use_count(shmem);
 
-	sgt = drm_gem_shmem_get_pages_sgt(shmem);
+	sgt = shrinker_test_get_pages_sgt(shmem);
 	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, sgt);
 
 	ret = shrinker_test_madvise(bo, DRM_GEM_SHMEM_MADV_DONTNEED);
@@ -1511,6 +1524,36 @@ static void drm_test_gem_shmem_shrinker_status(struct kunit *test)
 	shrinker_test_shrink(st, TEST_SHRINK_ALL, GFP_KERNEL, &stats);
 	KUNIT_EXPECT_EQ(test, bo->shmem.madv, DRM_GEM_SHMEM_MADV_PURGED);
 	KUNIT_EXPECT_EQ(test, drm_gem_shmem_object_status(obj), 0);
+}
+
+/*
+ * Test the unlocked drm_gem_shmem_get_pages_sgt() on a shrinker device: the
+ * table of a pinned object is safe to use after the lock is dropped, that of
+ * an unpinned object is not. The test case succeeds if both calls return
+ * the object's table, and only the call for the unpinned object warns (the
+ * warning is expected in mk/kunit-expected-warnings).
+ */
+static void drm_test_gem_shmem_shrinker_sgt_unlocked(struct kunit *test)
+{
+	struct shrinker_test_bo *pinned, *unpinned;
+	struct sg_table *sgt;
+	int ret;
+
+	pinned = shrinker_test_bo_create(test, 0);
+	unpinned = shrinker_test_bo_create(test, 1);
+	ret = drm_gem_shmem_pin(&pinned->shmem);
+	KUNIT_ASSERT_EQ(test, ret, 0);
+	ret = kunit_add_action_or_reset(test, drm_gem_shmem_unpin_wrapper,
+					&pinned->shmem);
+	KUNIT_ASSERT_EQ(test, ret, 0);
+
+	sgt = drm_gem_shmem_get_pages_sgt(&pinned->shmem);
+	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, sgt);
+	KUNIT_EXPECT_PTR_EQ(test, sgt, pinned->shmem.sgt);
+
+	sgt = drm_gem_shmem_get_pages_sgt(&unpinned->shmem);
+	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, sgt);
+	KUNIT_EXPECT_PTR_EQ(test, sgt, unpinned->shmem.sgt);
 }
 
 /*
@@ -2292,6 +2335,7 @@ static struct kunit_case drm_gem_shmem_shrinker_test_cases[] = {
 	KUNIT_CASE(drm_test_gem_shmem_shrinker_evicted_last_use),
 	KUNIT_CASE(drm_test_gem_shmem_shrinker_fault_sigbus),
 	KUNIT_CASE(drm_test_gem_shmem_shrinker_status),
+	KUNIT_CASE(drm_test_gem_shmem_shrinker_sgt_unlocked),
 	KUNIT_CASE(drm_test_gem_shmem_shrinker_race),
 	KUNIT_CASE_PARAM(drm_test_gem_shmem_shrinker_fault_inject,
 			 shrinker_test_paths_gen_params),

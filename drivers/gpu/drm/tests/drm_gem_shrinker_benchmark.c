@@ -744,8 +744,10 @@ static void bench_job_init(struct kunit *test, struct bench_job *job,
 		KUNIT_ASSERT_EQ(test, ret, 0);
 		job->objs[i] = set->objs[i];
 
-		/* Cache the sg_table */
-		sgt = drm_gem_shmem_get_pages_sgt(job->objs[i]);
+		/* Cache the sg_table, as a submit does: under the lock */
+		dma_resv_lock(job->objs[i]->base.resv, NULL);
+		sgt = drm_gem_shmem_get_pages_sgt_locked(job->objs[i]);
+		dma_resv_unlock(job->objs[i]->base.resv);
 		KUNIT_ASSERT_NOT_ERR_OR_NULL(test, sgt);
 	}
 }
