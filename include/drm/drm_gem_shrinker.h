@@ -215,6 +215,16 @@ struct drm_gem_shrinker {
 	 */
 	unsigned long wait_jiffies;
 
+	/**
+	 * @wait_kswapd_only: Wait for busy objects only in kswapd, never in
+	 * direct reclaim (the policy of TTM). For a driver whose
+	 * fence-signalling paths allocate memory with reclaim, such as a GPU
+	 * fault handler that grows a heap, and would otherwise wait for the
+	 * fence of the very job it serves. The driver sets it after
+	 * drmm_gem_shrinker_init(); off by default.
+	 */
+	bool wait_kswapd_only;
+
 	/** @purged_pages: Pages purged since the device was created. */
 	atomic_long_t purged_pages;
 

@@ -64,8 +64,9 @@
  * 1. purge idle DONTNEED objects,
  * 2. evict idle WILLNEED objects,
  * 3. only if the caller may block (kswapd, or a direct reclaim that may
- *    sleep): wait a bounded time, %DRM_GEM_SHRINKER_WAIT_JIFFIES for the
- *    whole stage, for the fences of busy DONTNEED objects and purge them,
+ *    sleep, unless the driver set &drm_gem_shrinker.wait_kswapd_only): wait
+ *    a bounded time, %DRM_GEM_SHRINKER_WAIT_JIFFIES for the whole stage,
+ *    for the fences of busy DONTNEED objects and purge them,
  * 4. the same for busy WILLNEED objects, if eviction is possible.
  *
  * An object is idle when all its fences, including those of
@@ -389,10 +390,12 @@ static bool drm_gem_shrinker_shrink_one(struct drm_gem_object *obj,
 	return !ret;
 }
 
-static bool drm_gem_shrinker_can_block(gfp_t gfp)
+static bool drm_gem_shrinker_can_block(struct drm_gem_shrinker *gs, gfp_t gfp)
 {
-	return (gfp & __GFP_DIRECT_RECLAIM) ||
-	       (current_is_kswapd() && (gfp & __GFP_KSWAPD_RECLAIM));
+	if (current_is_kswapd())
+		return gfp & (__GFP_DIRECT_RECLAIM | __GFP_KSWAPD_RECLAIM);
+
+	return !READ_ONCE(gs->wait_kswapd_only) && (gfp & __GFP_DIRECT_RECLAIM);
 }
 
 static unsigned long
@@ -401,7 +404,7 @@ drm_gem_shrinker_scan(struct drm_gem_shrinker *gs, struct shrink_control *sc,
 {
 	const struct drm_gem_shrinker_funcs *funcs = gs->funcs;
 	bool can_evict = drm_gem_shrinker_can_evict(gs, sc->gfp_mask);
-	bool can_block = drm_gem_shrinker_can_block(sc->gfp_mask);
+	bool can_block = drm_gem_shrinker_can_block(gs, sc->gfp_mask);
 	struct {
 		struct drm_gem_lru *lru;
 		int (*shrink)(struct drm_gem_object *obj,

@@ -714,6 +714,41 @@ static void drm_test_gem_shrinker_busy_signalled(struct kunit *test)
 }
 
 /*
+ * Test the wait policy of a driver that waits only in kswapd, with a busy
+ * DONTNEED object whose fence signals two jiffies after the first wait and
+ * a budget of one second. The test case succeeds if a blocking direct
+ * reclaim then neither waits nor runs a busy stage and returns 0, and once
+ * the driver allows it again the next one waits and purges the object.
+ */
+static void drm_test_gem_shrinker_wait_kswapd_only(struct kunit *test)
+{
+	struct drm_gem_shrinker *gs = ((struct drm_gem_shrinker_test *)test->priv)->gs;
+	struct drm_gem_shrinker_scan_stats stats;
+	struct drm_gem_shrinker_test_obj *d;
+	unsigned long ret;
+
+	gs->wait_jiffies = HZ;
+	d = drm_gem_shrinker_test_obj_create(test, 4, DRM_GEM_RECLAIM_DONTNEED);
+	drm_gem_shrinker_test_make_busy(test, d, 2);
+
+	WRITE_ONCE(gs->wait_kswapd_only, true);
+	ret = drm_gem_shrinker_test_shrink(test, SHRINKER_TEST_ALL, GFP_KERNEL,
+					   &stats);
+	KUNIT_EXPECT_EQ(test, ret, 0);
+	KUNIT_EXPECT_EQ(test, stats.waited, 0);
+	KUNIT_EXPECT_FALSE(test, stats.stages_run & BIT(DRM_GEM_SHRINKER_PURGE_BUSY));
+	KUNIT_EXPECT_EQ(test, stats.remaining, 4);
+	expect_no_calls(test);
+
+	WRITE_ONCE(gs->wait_kswapd_only, false);
+	ret = drm_gem_shrinker_test_shrink(test, SHRINKER_TEST_ALL, GFP_KERNEL,
+					   &stats);
+	KUNIT_EXPECT_EQ(test, ret, 4);
+	KUNIT_EXPECT_EQ(test, stats.waited, 1);
+	expect_calls(test, PURGE(d));
+}
+
+/*
  * Test the second chance of an object the GPU is using right now: it is
  * busy and was used since the last scan, while cold idle objects exist.
  * Its fence signals two jiffies after the scan first waits for it, within
@@ -1156,6 +1191,7 @@ static struct kunit_case drm_gem_shrinker_test_cases[] = {
 	KUNIT_CASE(drm_test_gem_shrinker_busy_wait_bounded),
 	KUNIT_CASE(drm_test_gem_shrinker_busy_signalled),
 	KUNIT_CASE(drm_test_gem_shrinker_busy_second_chance),
+	KUNIT_CASE(drm_test_gem_shrinker_wait_kswapd_only),
 	KUNIT_CASE(drm_test_gem_shrinker_declined),
 	KUNIT_CASE(drm_test_gem_shrinker_return_values),
 	KUNIT_CASE(drm_test_gem_shrinker_stats_count_once),
