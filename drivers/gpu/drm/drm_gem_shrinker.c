@@ -264,6 +264,15 @@ static long drm_gem_shrinker_free_swap(struct drm_gem_shrinker *gs)
 	return pages >= 0 ? pages : get_nr_swap_pages();
 }
 
+/* drm_gem_shrinker_can_evict() with the free swap pages the caller read */
+static bool drm_gem_shrinker_can_evict_swap(struct drm_gem_shrinker *gs,
+					    gfp_t gfp, long free_swap)
+{
+	return READ_ONCE(drm_gem_shrinker_evict_enabled) &&
+	       (gfp & __GFP_FS) && free_swap > 0 &&
+	       (!gs->funcs->can_evict || gs->funcs->can_evict(gs->dev));
+}
+
 /**
  * drm_gem_shrinker_can_evict - Test whether eviction is possible
  * @gs: GEM shrinker
@@ -277,9 +286,8 @@ static long drm_gem_shrinker_free_swap(struct drm_gem_shrinker *gs)
  */
 bool drm_gem_shrinker_can_evict(struct drm_gem_shrinker *gs, gfp_t gfp)
 {
-	return READ_ONCE(drm_gem_shrinker_evict_enabled) &&
-	       (gfp & __GFP_FS) && drm_gem_shrinker_free_swap(gs) > 0 &&
-	       (!gs->funcs->can_evict || gs->funcs->can_evict(gs->dev));
+	return drm_gem_shrinker_can_evict_swap(gs, gfp,
+					       drm_gem_shrinker_free_swap(gs));
 }
 EXPORT_SYMBOL_GPL(drm_gem_shrinker_can_evict);
 
@@ -300,14 +308,18 @@ unsigned long drm_gem_shrinker_count(struct drm_gem_shrinker *gs, gfp_t gfp)
 {
 	long dontneed = READ_ONCE(gs->dontneed.count);
 	long willneed = READ_ONCE(gs->willneed.count);
-	bool can_evict = drm_gem_shrinker_can_evict(gs, gfp);
 	unsigned long count;
+	bool can_evict;
+	long free_swap;
 
 	if (!rcu_access_pointer(gs->shrinker))
 		return SHRINK_EMPTY;
 
+	/* One reading of the free swap for the decision and the cap */
+	free_swap = drm_gem_shrinker_free_swap(gs);
+	can_evict = drm_gem_shrinker_can_evict_swap(gs, gfp, free_swap);
 	dontneed = max(dontneed, 0L);
-	willneed = clamp(willneed, 0L, drm_gem_shrinker_free_swap(gs));
+	willneed = clamp(willneed, 0L, free_swap);
 	trace_drm_gem_shrinker_count(gs->dev, dontneed, willneed, can_evict);
 
 	count = dontneed;
@@ -403,7 +415,10 @@ drm_gem_shrinker_scan(struct drm_gem_shrinker *gs, struct shrink_control *sc,
 		      struct drm_gem_shrinker_scan_stats *stats)
 {
 	const struct drm_gem_shrinker_funcs *funcs = gs->funcs;
-	bool can_evict = drm_gem_shrinker_can_evict(gs, sc->gfp_mask);
+	/* The swap this scan may fill, also what it decides eviction on */
+	long swap_left = drm_gem_shrinker_free_swap(gs);
+	bool can_evict = drm_gem_shrinker_can_evict_swap(gs, sc->gfp_mask,
+							 swap_left);
 	bool can_block = drm_gem_shrinker_can_block(gs, sc->gfp_mask);
 	struct {
 		struct drm_gem_lru *lru;
@@ -423,7 +438,6 @@ drm_gem_shrinker_scan(struct drm_gem_shrinker *gs, struct shrink_control *sc,
 			can_evict && can_block },
 	};
 	struct drm_gem_lru_scan_ctx ctx = {};
-	long swap_left = drm_gem_shrinker_free_swap(gs);
 	unsigned long freed = 0, remaining = 0, ret;
 	/* What the last stage that ran on each LRU left */
 	unsigned long left_dontneed = 0, left_willneed = 0;
