@@ -524,9 +524,9 @@ static void drm_gem_shmem_release_pages(struct drm_gem_shmem_object *shmem)
  * with drm_gem_shmem_get_pages_sgt_locked(), which does so.
  *
  * Returns:
- * 0 on success, also when nothing had to be done, -ENOMEM if the pages
- * could not be allocated or the object was purged, or another negative error
- * code from the shmem file. On failure the object is unchanged and a later
+ * 0 on success, also when nothing had to be done, -EINVAL if the object
+ * was purged, -ENOMEM if the pages could not be allocated, or another
+ * negative error code from the shmem file. On failure the object is unchanged and a later
  * call may succeed.
  */
 int drm_gem_shmem_swapin_locked(struct drm_gem_shmem_object *shmem)
@@ -539,9 +539,13 @@ int drm_gem_shmem_swapin_locked(struct drm_gem_shmem_object *shmem)
 	if (obj->import_attach)
 		return 0;
 
-	/* The contents are gone for good; don't hand out fresh pages. */
+	/*
+	 * The contents are gone for good; don't hand out fresh pages. Not
+	 * -ENOMEM: callers map that to OOM handling, and more memory would
+	 * not bring the contents back.
+	 */
 	if (shmem->madv < 0)
-		return -ENOMEM;
+		return -EINVAL;
 
 	if (!shmem->pages && refcount_read(&shmem->pages_use_count)) {
 		ret = drm_gem_shmem_acquire_pages(shmem);
@@ -588,9 +592,9 @@ static void drm_gem_shmem_put_use_locked(struct drm_gem_shmem_object *shmem)
  * memory reclaim.
  *
  * Returns:
- * 0 on success, -ENOMEM if the pages could not be allocated or the object
- * was purged, -EINVAL for imported objects, or another negative error code
- * from the shmem file.
+ * 0 on success, -ENOMEM if the pages could not be allocated, -EINVAL if the
+ * object was purged or is imported, or another negative error code from
+ * the shmem file.
  */
 int drm_gem_shmem_get_pages_locked(struct drm_gem_shmem_object *shmem)
 {
@@ -728,9 +732,9 @@ EXPORT_SYMBOL_GPL(drm_gem_shmem_free);
  * memory reclaim.
  *
  * Returns:
- * 0 on success, -ENOMEM if the pages could not be allocated or the object
- * was purged, -EINVAL for imported objects, or another negative error code
- * from the shmem file.
+ * 0 on success, -ENOMEM if the pages could not be allocated, -EINVAL if the
+ * object was purged or is imported, or another negative error code from
+ * the shmem file.
  */
 int drm_gem_shmem_pin_locked(struct drm_gem_shmem_object *shmem)
 {
@@ -871,9 +875,9 @@ EXPORT_SYMBOL_GPL(drm_gem_shmem_unpin);
  * Context: Process context, reservation lock held.
  *
  * Returns:
- * 0 on success, -ENOMEM if the pages could not be allocated or mapped or the
- * object was purged, -EIO if an imported buffer is I/O memory, or another
- * negative error code from pinning or from dma_buf_vmap().
+ * 0 on success, -ENOMEM if the pages could not be allocated or mapped,
+ * -EINVAL if the object was purged, -EIO if an imported buffer is I/O
+ * memory, or another negative error code from pinning or dma_buf_vmap().
  */
 int drm_gem_shmem_vmap_locked(struct drm_gem_shmem_object *shmem,
 			      struct iosys_map *map)
@@ -1602,7 +1606,7 @@ EXPORT_SYMBOL_GPL(drm_gem_shmem_get_sg_table);
  * Returns:
  * A pointer to the scatter/gather table on success, or an ERR_PTR()-encoded
  * negative error code: -ENOMEM if the pages or the table could not be
- * allocated or the object was purged, -EINVAL for imported objects without a
+ * allocated, -EINVAL if the object was purged or is imported without a
  * table, or an error code of dma_map_sgtable().
  */
 struct sg_table *drm_gem_shmem_get_pages_sgt_locked(struct drm_gem_shmem_object *shmem)

@@ -361,6 +361,8 @@ struct shrinker_test_path {
 	bool needs_mm;
 	/* What get() returns when the pages cannot be brought back */
 	int err;
+	/* What get() returns for a purged object */
+	int purged_err;
 };
 
 static int shrinker_test_swapin_get(struct shrinker_test_use *use)
@@ -499,12 +501,14 @@ static const struct shrinker_test_path shrinker_test_paths[] = {
 		.name = "swapin_locked",
 		.get = shrinker_test_swapin_get,
 		.err = -ENOMEM,
+		.purged_err = -EINVAL,
 	},
 	[TEST_PATH_GET_PAGES] = {
 		.name = "get_pages_locked",
 		.get = shrinker_test_get_pages_get,
 		.put = shrinker_test_get_pages_put,
 		.err = -ENOMEM,
+		.purged_err = -EINVAL,
 	},
 	[TEST_PATH_PIN] = {
 		.name = "pin",
@@ -512,6 +516,7 @@ static const struct shrinker_test_path shrinker_test_paths[] = {
 		.put = shrinker_test_pin_put,
 		.pins = true,
 		.err = -ENOMEM,
+		.purged_err = -EINVAL,
 	},
 	[TEST_PATH_VMAP] = {
 		.name = "vmap",
@@ -519,17 +524,20 @@ static const struct shrinker_test_path shrinker_test_paths[] = {
 		.put = shrinker_test_vmap_put,
 		.pins = true,
 		.err = -ENOMEM,
+		.purged_err = -EINVAL,
 	},
 	[TEST_PATH_SGT] = {
 		.name = "get_pages_sgt",
 		.get = shrinker_test_sgt_get,
 		.err = -ENOMEM,
+		.purged_err = -EINVAL,
 	},
 	[TEST_PATH_FAULT] = {
 		.name = "cpu_fault",
 		.get = shrinker_test_fault_get,
 		.needs_mm = true,
 		.err = -EFAULT,
+		.purged_err = -EFAULT,
 	},
 };
 
@@ -1004,7 +1012,7 @@ static void drm_test_gem_shmem_shrinker_evict_dirty(struct kunit *test)
  * or LRU, its shmem file holds nothing any more, its mmap offset is freed,
  * the use references other than the sg_table's are kept, an access through
  * the existing CPU mapping faults with SIGBUS, every path that brings pages
- * back fails (-ENOMEM, -EFAULT for the CPU access) without changing
+ * back fails (-EINVAL, -EFAULT for the CPU access) without changing
  * anything, and madvise reports the object as not retained.
  */
 static void drm_test_gem_shmem_shrinker_purge(struct kunit *test)
@@ -1058,7 +1066,7 @@ static void drm_test_gem_shmem_shrinker_purge(struct kunit *test)
 		struct shrinker_test_use use = { .bo = bo, .buf = buf };
 
 		ret = path->get(&use);
-		KUNIT_EXPECT_EQ_MSG(test, ret, path->err, "path %s", path->name);
+		KUNIT_EXPECT_EQ_MSG(test, ret, path->purged_err, "path %s", path->name);
 		if (!ret)
 			shrinker_test_put(path, &use);
 
@@ -1744,7 +1752,7 @@ static void shrinker_test_race_madvise(struct shrinker_test_racer *racer,
 	}
 	dma_resv_unlock(shmem->base.resv);
 
-	if ((retained && ret) || (!retained && ret != -ENOMEM))
+	if ((retained && ret) || (!retained && ret != -EINVAL))
 		shrinker_test_race_error(racer->race,
 					 "object %u, madvise %d: retained %d, get_pages %d",
 					 bo->index, madv, retained, ret);

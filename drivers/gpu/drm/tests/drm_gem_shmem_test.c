@@ -862,7 +862,7 @@ static void drm_gem_shmem_test_madvise(struct kunit *test)
  * is only purgeable while it is DONTNEED and backed, the purge is final
  * (madvise cannot undo it and reports the object as not retained), and a
  * purged object can no longer be populated: getting its pages, its
- * scatter/gather table or pinning it fails with -ENOMEM and leaves the
+ * scatter/gather table or pinning it fails with -EINVAL and leaves the
  * counts untouched.
  */
 static void drm_gem_shmem_test_madvise_purge(struct kunit *test)
@@ -921,13 +921,13 @@ static void drm_gem_shmem_test_madvise_purge(struct kunit *test)
 	dma_resv_lock(shmem->base.resv, NULL);
 	ret = drm_gem_shmem_get_pages_locked(shmem);
 	dma_resv_unlock(shmem->base.resv);
-	KUNIT_EXPECT_EQ(test, ret, -ENOMEM);
+	KUNIT_EXPECT_EQ(test, ret, -EINVAL);
 
 	sgt = drm_gem_shmem_get_pages_sgt(shmem);
-	KUNIT_EXPECT_EQ(test, PTR_ERR_OR_ZERO(sgt), -ENOMEM);
+	KUNIT_EXPECT_EQ(test, PTR_ERR_OR_ZERO(sgt), -EINVAL);
 
 	ret = drm_gem_shmem_pin(shmem);
-	KUNIT_EXPECT_EQ(test, ret, -ENOMEM);
+	KUNIT_EXPECT_EQ(test, ret, -EINVAL);
 
 	KUNIT_EXPECT_EQ(test, pin_count(shmem), 0);
 	KUNIT_EXPECT_EQ(test, use_count(shmem), 1);
