@@ -114,7 +114,17 @@ MODULE_IMPORT_NS(DMA_BUF);
  * use also moves the object to the tail of its LRU, so that recently used
  * objects are reclaimed last. A driver that caches the sg_table pointer must
  * get it again after an eviction (its evict hook tells it when that
- * happens).
+ * happens). A purged object cannot come back: swap-in, pin, vmap and
+ * getting the sg_table fail with -EINVAL, and CPU faults raise SIGBUS; a
+ * failed allocation is -ENOMEM, and SIGBUS for a fault.
+ *
+ * Eviction keeps what the CPU wrote last. Userspace writes through mmap at
+ * any time, so the helpers sync the sg_table for the device before they
+ * unmap it: with bounce buffers (swiotlb) the unmap would otherwise copy an
+ * older bounce buffer back over the pages. A driver whose device writes
+ * into an object must sync it for the CPU when the write completes, as the
+ * DMA API requires for CPU access anyway; device writes it did not sync are
+ * lost at eviction.
  */
 
 /**
@@ -356,12 +366,32 @@ static void drm_gem_shmem_resv_assert_held(struct drm_gem_shmem_object *shmem)
 		dma_resv_assert_held(shmem->base.resv);
 }
 
-/* Unmap and free the cached sg_table; the caller handles its use reference */
-static void drm_gem_shmem_free_sgt(struct drm_gem_shmem_object *shmem)
+/*
+ * Unmap and free the cached sg_table; the caller handles its use reference.
+ *
+ * With @keep the pages stay, in memory or in swap, and must keep what the
+ * CPU wrote last: the object is not being destroyed or purged. The CPU writes through mmap()
+ * at any time, without a sync that gives it the buffer, so with bounce
+ * buffers (swiotlb: confidential guests, virtio devices with
+ * VIRTIO_F_ACCESS_PLATFORM) the bounce buffer may be older than the pages,
+ * and unmapping copies it back over them. Sync for the device first: the
+ * bounce buffer gets the contents of the pages (without bounce buffers, CPU
+ * caches are written back), and the copy back, or cache invalidation, of the
+ * unmap then keeps them. Device writes that the driver did not sync for the
+ * CPU were never visible to it and are not kept either.
+ */
+static void drm_gem_shmem_free_sgt(struct drm_gem_shmem_object *shmem,
+				   bool keep)
 {
 	struct drm_gem_object *obj = &shmem->base;
+	unsigned long attrs = 0;
 
-	dma_unmap_sgtable(obj->dev->dev, shmem->sgt, DMA_BIDIRECTIONAL, 0);
+	if (keep)
+		dma_sync_sgtable_for_device(obj->dev->dev, shmem->sgt,
+					    DMA_TO_DEVICE);
+	else
+		attrs = DMA_ATTR_SKIP_CPU_SYNC;
+	dma_unmap_sgtable(obj->dev->dev, shmem->sgt, DMA_BIDIRECTIONAL, attrs);
 	sg_free_table(shmem->sgt);
 	kfree(shmem->sgt);
 	shmem->sgt = NULL;
@@ -484,7 +514,7 @@ static void drm_gem_shmem_release_pages(struct drm_gem_shmem_object *shmem)
 	struct drm_gem_object *obj = &shmem->base;
 
 	if (shmem->sgt)
-		drm_gem_shmem_free_sgt(shmem);
+		drm_gem_shmem_free_sgt(shmem, kref_read(&obj->refcount));
 
 #ifdef CONFIG_X86
 	if (shmem->map_wc)
@@ -666,7 +696,7 @@ static void drm_gem_shmem_destroy_locked(struct drm_gem_shmem_object *shmem)
 	drm_WARN_ON_ONCE(obj->dev, refcount_read(&shmem->pages_pin_count));
 
 	if (shmem->sgt)
-		drm_gem_shmem_free_sgt(shmem);
+		drm_gem_shmem_free_sgt(shmem, false);
 	/*
 	 * Drop the use reference of the sg_table, or of the pages that a
 	 * driver installed itself.
@@ -1068,7 +1098,7 @@ void drm_gem_shmem_purge_locked(struct drm_gem_shmem_object *shmem)
 
 	/* The sg_table goes with the pages, and so does its use reference. */
 	if (shmem->sgt) {
-		drm_gem_shmem_free_sgt(shmem);
+		drm_gem_shmem_free_sgt(shmem, false);
 		drm_gem_shmem_put_pages_locked(shmem);
 	}
 
@@ -1135,7 +1165,7 @@ int drm_gem_shmem_evict_locked(struct drm_gem_shmem_object *shmem)
 	 * driver gets a new one, and the pages come back, on the next use.
 	 */
 	if (shmem->sgt) {
-		drm_gem_shmem_free_sgt(shmem);
+		drm_gem_shmem_free_sgt(shmem, true);
 		drm_gem_shmem_put_use_locked(shmem);
 	}
 
