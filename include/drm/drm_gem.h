@@ -252,6 +252,14 @@ struct drm_gem_lru {
 	long count;
 
 	/**
+	 * @objects:
+	 *
+	 * The number of GEM objects in this LRU, with the same rules as
+	 * @count.
+	 */
+	long objects;
+
+	/**
 	 * @list:
 	 *
 	 * The LRU list.

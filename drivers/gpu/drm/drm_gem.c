@@ -1413,6 +1413,7 @@ void
 drm_gem_lru_init(struct drm_gem_lru *lru)
 {
 	lru->count = 0;
+	lru->objects = 0;
 	INIT_LIST_HEAD(&lru->list);
 }
 EXPORT_SYMBOL(drm_gem_lru_init);
@@ -1434,7 +1435,8 @@ drm_gem_lru_remove_locked(struct drm_gem_object *obj)
 		return;
 
 	WRITE_ONCE(lru->count, lru->count - (obj->size >> PAGE_SHIFT));
-	drm_WARN_ON(obj->dev, lru->count < 0);
+	WRITE_ONCE(lru->objects, lru->objects - 1);
+	drm_WARN_ON(obj->dev, lru->count < 0 || lru->objects < 0);
 	list_del(&obj->lru_node);
 	/*
 	 * Pairs with smp_load_acquire() in drm_gem_object_release(): once it
@@ -1481,6 +1483,7 @@ drm_gem_lru_move_tail_locked(struct drm_gem_lru *lru, struct drm_gem_object *obj
 	drm_gem_lru_remove_locked(obj);
 
 	WRITE_ONCE(lru->count, lru->count + (obj->size >> PAGE_SHIFT));
+	WRITE_ONCE(lru->objects, lru->objects + 1);
 	list_add_tail(&obj->lru_node, &lru->list);
 	WRITE_ONCE(obj->lru, lru);
 }
@@ -1665,6 +1668,7 @@ tail:
 		WRITE_ONCE(obj->lru, lru);
 	list_splice_tail(&still_in_lru.list, &lru->list);
 	WRITE_ONCE(lru->count, lru->count + still_in_lru.count);
+	WRITE_ONCE(lru->objects, lru->objects + still_in_lru.objects);
 
 	mutex_unlock(&dev->gem_lru_mutex);
 

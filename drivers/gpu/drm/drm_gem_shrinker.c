@@ -620,7 +620,6 @@ static int drm_gem_shrinker_stats_show(struct seq_file *m, void *data)
 		"pinned", "willneed", "dontneed", "evicted",
 	};
 	struct drm_gem_shrinker *gs = m->private;
-	struct drm_device *dev = gs->dev;
 	struct drm_gem_lru *lrus[] = {
 		&gs->pinned, &gs->willneed, &gs->dontneed, &gs->evicted,
 	};
@@ -628,12 +627,11 @@ static int drm_gem_shrinker_stats_show(struct seq_file *m, void *data)
 	unsigned long objects[ARRAY_SIZE(lrus)], pages[ARRAY_SIZE(lrus)];
 	unsigned int i;
 
-	mutex_lock(&dev->gem_lru_mutex);
+	/* Without the LRU lock, which submits and reclaim need: a snapshot */
 	for (i = 0; i < ARRAY_SIZE(lrus); i++) {
-		objects[i] = list_count_nodes(&lrus[i]->list);
-		pages[i] = lrus[i]->count;
+		objects[i] = READ_ONCE(lrus[i]->objects);
+		pages[i] = READ_ONCE(lrus[i]->count);
 	}
-	mutex_unlock(&dev->gem_lru_mutex);
 
 	spin_lock(&gs->stats_lock);
 	last = gs->last_scan;

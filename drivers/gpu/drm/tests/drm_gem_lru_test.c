@@ -262,7 +262,7 @@ static void drm_gem_lru_test_expect_lru(struct kunit *test, const char *name,
 	struct drm_gem_object *found[LRU_TEST_MAX_OBJS];
 	unsigned int nr_found = 0, wrong_lru = 0, i;
 	struct drm_gem_object *gem;
-	long count, pages = 0;
+	long count, objects, pages = 0;
 
 	mutex_lock(&priv->drm->gem_lru_mutex);
 	list_for_each_entry(gem, &lru->list, lru_node) {
@@ -273,6 +273,7 @@ static void drm_gem_lru_test_expect_lru(struct kunit *test, const char *name,
 			wrong_lru++;
 	}
 	count = READ_ONCE(lru->count);
+	objects = READ_ONCE(lru->objects);
 	mutex_unlock(&priv->drm->gem_lru_mutex);
 
 	KUNIT_EXPECT_EQ_MSG(test, nr_found, nr, "objects on %s", name);
@@ -286,6 +287,7 @@ static void drm_gem_lru_test_expect_lru(struct kunit *test, const char *name,
 						"object %u of %s", i, name);
 	}
 	KUNIT_EXPECT_EQ_MSG(test, count, pages, "pages counted on %s", name);
+	KUNIT_EXPECT_EQ_MSG(test, objects, (long)nr, "objects counted on %s", name);
 }
 
 #define OBJS(...) ((struct drm_gem_lru_test_obj *const []){ __VA_ARGS__ })
