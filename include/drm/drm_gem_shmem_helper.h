@@ -165,19 +165,14 @@ struct drm_gem_shmem_object {
 	 *
 	 * The pages were given back to the shmem file (and possibly swap) by
 	 * drm_gem_shmem_evict_locked(), keeping the contents; they come back
-	 * on the next use, and the flag is cleared then. Cleared as well when
-	 * the last use reference is dropped or the object is purged.
+	 * on the next use, and the flag is cleared then. An evicted object
+	 * stays evicted when its last use reference is dropped, and is no
+	 * longer evicted once purged.
 	 *
-	 * Protected by the reservation lock.
+	 * Protected by the reservation lock. Not a bit field: drivers write
+	 * the flags below without it.
 	 */
-	bool evicted : 1;
-
-	/**
-	 * @pages_mark_dirty_on_put:
-	 *
-	 * Mark pages as dirty when they are put.
-	 */
-	bool pages_mark_dirty_on_put : 1;
+	bool evicted;
 
 	/**
 	 * @pages_mark_accessed_on_put:

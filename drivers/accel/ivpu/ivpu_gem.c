@@ -204,7 +204,6 @@ struct drm_gem_object *ivpu_gem_create_object(struct drm_device *dev, size_t siz
 		return ERR_PTR(-ENOMEM);
 
 	bo->base.base.funcs = &ivpu_gem_funcs;
-	bo->base.pages_mark_dirty_on_put = true; /* VPU can dirty a BO anytime */
 
 	INIT_LIST_HEAD(&bo->bo_list_node);
 
