@@ -1182,7 +1182,10 @@ EXPORT_SYMBOL_GPL(drm_gem_shmem_evict_locked);
 /*
  * Start writing the pages of an evicted object to swap, so that they leave
  * memory now instead of when the core reclaim finds them. Pages that are
- * mapped somewhere else stay for the core reclaim to age.
+ * mapped somewhere else stay for the core reclaim to age. The scan asks for
+ * it (DRM_GEM_LRU_SCAN_WRITEBACK) only in kswapd, which may sleep on a
+ * folio lock under the reservation lock: nobody who holds a folio lock of
+ * a GEM object's shmem file waits for its reservation.
  */
 static void drm_gem_shmem_writeback(struct drm_gem_shmem_object *shmem)
 {
@@ -1202,28 +1205,39 @@ static void drm_gem_shmem_writeback(struct drm_gem_shmem_object *shmem)
 
 	while (i < npages) {
 		struct folio *folio;
+		pgoff_t index;
+		int ret;
 
 		folio = filemap_lock_folio(mapping, i);
 		if (IS_ERR(folio)) {
 			i++;
 			continue;
 		}
-		i = folio_next_index(folio);
+		index = folio->index;
 
-		if (!folio_mapped(folio) && folio_clear_dirty_for_io(folio)) {
-			int ret;
-
-			folio_set_reclaim(folio);
-			ret = mapping->a_ops->writepage(&folio->page, &wbc);
-			if (!folio_test_writeback(folio))
-				folio_clear_reclaim(folio);
-			if (!ret) {
-				/* writepage unlocked the folio */
-				folio_put(folio);
-				continue;
-			}
+		if (folio_mapped(folio) || !folio_clear_dirty_for_io(folio)) {
+			i = folio_next_index(folio);
+			folio_unlock(folio);
+			folio_put(folio);
+			continue;
 		}
-		folio_unlock(folio);
+
+		folio_set_reclaim(folio);
+		ret = mapping->a_ops->writepage(&folio->page, &wbc);
+		if (!folio_test_writeback(folio))
+			folio_clear_reclaim(folio);
+		/*
+		 * Only AOP_WRITEPAGE_ACTIVATE leaves the folio locked; on
+		 * success and on errors writepage unlocked it.
+		 */
+		if (ret == AOP_WRITEPAGE_ACTIVATE)
+			folio_unlock(folio);
+		/*
+		 * shmem splits a large folio to write out its first page: the
+		 * other pages are folios of their own now, and come next. Our
+		 * reference keeps the folio's size readable.
+		 */
+		i = index + folio_nr_pages(folio);
 		folio_put(folio);
 	}
 }

@@ -27,6 +27,7 @@
 #include <linux/workqueue.h>
 
 #include <kunit/device.h>
+#include <kunit/test-bug.h>
 #include <kunit/test.h>
 
 #include <drm/drm_device.h>
@@ -72,6 +73,12 @@ struct shrinker_test {
 	struct drm_gem_shrinker *gs;
 	/* DRM file for mmap and export, created on first use */
 	struct file *file;
+	/* A shmem file whose writepage is wrapped, and its own operations */
+	struct address_space *wrapped;
+	const struct address_space_operations *real_aops;
+	unsigned int writepages;
+	/* The folio the test locked the moment writepage unlocked it */
+	struct folio *grabbed;
 };
 
 /*
@@ -1599,6 +1606,114 @@ static void drm_test_gem_shmem_shrinker_evicted_last_use(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, mapping->nrpages, 0);
 }
 
+static const struct address_space_operations *shrinker_test_shmem_aops;
+
+/*
+ * shmem's writepage, then a failure, and another task that takes the folio
+ * lock the moment writepage has dropped it (the test itself, for the first
+ * folio): what may happen to a folio that writepage unlocked.
+ */
+
+static int shrinker_test_writepage(struct page *page,
+				   struct writeback_control *wbc)
+{
+	struct kunit *test = kunit_get_current_test();
+	struct folio *folio = page_folio(page);
+	struct shrinker_test *st;
+	int ret;
+
+	ret = shrinker_test_shmem_aops->writepage(page, wbc);
+	/* Not the test thread, e.g. kswapd: shmem's writepage only */
+	if (!test)
+		return ret;
+	st = test->priv;
+
+	/* Without swap shmem keeps the folio locked; with an error it must not. */
+	if (ret == AOP_WRITEPAGE_ACTIVATE)
+		folio_unlock(folio);
+	st->writepages++;
+	if (!st->grabbed && folio_trylock(folio)) {
+		folio_get(folio);
+		st->grabbed = folio;
+	}
+
+	return -EIO;
+}
+
+/* What the eviction and the writeback of a shmem file need of its operations */
+static const struct address_space_operations shrinker_test_aops = {
+	.writepage = shrinker_test_writepage,
+	.dirty_folio = noop_dirty_folio,
+};
+
+static void shrinker_test_unwrap_aops(void *arg)
+{
+	struct shrinker_test *st = arg;
+
+	if (st->grabbed) {
+		if (folio_test_locked(st->grabbed))
+			folio_unlock(st->grabbed);
+		folio_put(st->grabbed);
+		st->grabbed = NULL;
+	}
+	st->wrapped->a_ops = st->real_aops;
+}
+
+/*
+ * Test the writeback that kswapd asks for after an eviction against the
+ * ->writepage contract: the folio is still locked only after
+ * AOP_WRITEPAGE_ACTIVATE, and unlocked after success and after errors. The
+ * writepage of the object's shmem file fails with -EIO, and another task
+ * (the test) locks the first folio as soon as writepage unlocked it. The
+ * test case succeeds if the eviction with DRM_GEM_LRU_SCAN_WRITEBACK tries
+ * to write every page, the other task still holds its folio lock afterwards,
+ * and the contents come back.
+ */
+static void drm_test_gem_shmem_shrinker_writeback_error(struct kunit *test)
+{
+	const struct shrinker_test_path *path = &shrinker_test_paths[TEST_PATH_SWAPIN];
+	struct drm_gem_lru_scan_ctx ctx = {
+		.flags = DRM_GEM_LRU_SCAN_CAN_SWAP | DRM_GEM_LRU_SCAN_WRITEBACK,
+	};
+	struct shrinker_test *st = test->priv;
+	struct shrinker_test_use use = { };
+	struct drm_gem_object *obj;
+	struct shrinker_test_bo *bo;
+	int ret;
+
+	use.buf = shrinker_test_buf(test, TEST_PAGES);
+	bo = shrinker_test_bo_create(test, 0);
+	use.bo = bo;
+	obj = &bo->shmem.base;
+
+	st->wrapped = obj->filp->f_mapping;
+	st->real_aops = st->wrapped->a_ops;
+	KUNIT_ASSERT_NOT_NULL(test, st->real_aops->writepage);
+	shrinker_test_shmem_aops = st->real_aops;
+	st->wrapped->a_ops = &shrinker_test_aops;
+	ret = kunit_add_action_or_reset(test, shrinker_test_unwrap_aops, st);
+	KUNIT_ASSERT_EQ(test, ret, 0);
+
+	dma_resv_lock(obj->resv, NULL);
+	ret = st->gs->funcs->evict(obj, &ctx);
+	dma_resv_unlock(obj->resv);
+	KUNIT_ASSERT_EQ(test, ret, 0);
+	shrinker_test_expect_evicted(test, bo, 1);
+
+	KUNIT_EXPECT_EQ(test, st->writepages, bo_pages(bo));
+	KUNIT_ASSERT_NOT_NULL(test, st->grabbed);
+	KUNIT_EXPECT_TRUE_MSG(test, folio_test_locked(st->grabbed),
+			      "the writeback unlocked a folio that writepage had unlocked");
+	folio_unlock(st->grabbed);
+	/* shmem only reads folios of a mapping with its own operations. */
+	kunit_release_action(test, shrinker_test_unwrap_aops, st);
+
+	ret = path->get(&use);
+	KUNIT_ASSERT_EQ(test, ret, 0);
+	shrinker_test_expect_pattern(test, bo, use.buf, "writeback");
+	shrinker_test_put(path, &use);
+}
+
 /*
  * Test the context the driver's hooks get, and a driver whose teardown is
  * asynchronous. The test case succeeds if in the idle stages the hooks may
@@ -2341,6 +2456,7 @@ static struct kunit_case drm_gem_shmem_shrinker_test_cases[] = {
 	KUNIT_CASE(drm_test_gem_shmem_shrinker_evict_hook),
 	KUNIT_CASE(drm_test_gem_shmem_shrinker_hook_context),
 	KUNIT_CASE(drm_test_gem_shmem_shrinker_evicted_last_use),
+	KUNIT_CASE(drm_test_gem_shmem_shrinker_writeback_error),
 	KUNIT_CASE(drm_test_gem_shmem_shrinker_fault_sigbus),
 	KUNIT_CASE(drm_test_gem_shmem_shrinker_status),
 	KUNIT_CASE(drm_test_gem_shmem_shrinker_sgt_unlocked),
