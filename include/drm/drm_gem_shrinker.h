@@ -231,7 +231,10 @@ struct drm_gem_shrinker {
 	/** @evicted_pages: Pages evicted since the device was created. */
 	atomic_long_t evicted_pages;
 
-	/** @swapin_pages: Pages of evicted objects brought back. */
+	/**
+	 * @swapin_pages: Pages of evicted objects brought back, as reported
+	 * with drm_gem_shrinker_account_swapin().
+	 */
 	atomic_long_t swapin_pages;
 
 	/** @stats_lock: Protects @last_scan. */
@@ -256,6 +259,7 @@ void drm_gem_shrinker_update_state(struct drm_gem_object *obj,
 				   enum drm_gem_reclaim_state state);
 void drm_gem_shrinker_update_state_locked(struct drm_gem_object *obj,
 					  enum drm_gem_reclaim_state state);
+void drm_gem_shrinker_account_swapin(struct drm_gem_object *obj);
 
 bool drm_gem_shrinker_can_evict(struct drm_gem_shrinker *gs, gfp_t gfp);
 

@@ -581,6 +581,8 @@ int drm_gem_shmem_swapin_locked(struct drm_gem_shmem_object *shmem)
 		ret = drm_gem_shmem_acquire_pages(shmem);
 		if (ret)
 			return ret;
+		if (shmem->evicted)
+			drm_gem_shrinker_account_swapin(obj);
 		shmem->evicted = false;
 	}
 

@@ -154,14 +154,8 @@ static void drm_gem_shrinker_move_locked(struct drm_gem_shrinker *gs,
 					 struct drm_gem_object *obj,
 					 struct drm_gem_lru *lru)
 {
-	unsigned long npages = obj->size >> PAGE_SHIFT;
-
 	lockdep_assert_held(&gs->dev->gem_lru_mutex);
 
-	if (obj->lru == &gs->evicted && lru != &gs->evicted && lru) {
-		atomic_long_add(npages, &gs->swapin_pages);
-		trace_drm_gem_shrinker_swapin(gs->dev, npages);
-	}
 	if (lru)
 		drm_gem_lru_move_tail_locked(lru, obj);
 	else
@@ -255,6 +249,31 @@ void drm_gem_shrinker_update_state_locked(struct drm_gem_object *obj,
 	drm_gem_shrinker_move_locked(gs, obj, drm_gem_shrinker_lru(gs, state));
 }
 EXPORT_SYMBOL_GPL(drm_gem_shrinker_update_state_locked);
+
+/**
+ * drm_gem_shrinker_account_swapin - Count the swap-in of an evicted object
+ * @obj: GEM object whose contents were just brought back from swap
+ *
+ * The owner of @obj calls it when it gave an evicted object its pages again,
+ * which adds them to &drm_gem_shrinker.swapin_pages. A change of state alone
+ * says nothing about that: an evicted object marked DONTNEED changes LRU
+ * without coming back, and comes back later from the DONTNEED LRU. Does
+ * nothing if the device has no GEM shrinker.
+ *
+ * Context: Any context.
+ */
+void drm_gem_shrinker_account_swapin(struct drm_gem_object *obj)
+{
+	struct drm_gem_shrinker *gs = obj->dev->gem_shrinker;
+	unsigned long npages = obj->size >> PAGE_SHIFT;
+
+	if (!gs)
+		return;
+
+	atomic_long_add(npages, &gs->swapin_pages);
+	trace_drm_gem_shrinker_swapin(gs->dev, npages);
+}
+EXPORT_SYMBOL_GPL(drm_gem_shrinker_account_swapin);
 
 /* Free swap pages, or what a test asks to assume */
 static long drm_gem_shrinker_free_swap(struct drm_gem_shrinker *gs)

@@ -1715,6 +1715,46 @@ static void drm_test_gem_shmem_shrinker_writeback_error(struct kunit *test)
 }
 
 /*
+ * Test the swap-in counter. The test case succeeds if marking an evicted
+ * object DONTNEED and WILLNEED again, which moves it between LRUs, counts
+ * nothing, while getting its pages back, also from the DONTNEED LRU, adds
+ * them to gs->swapin_pages once, and using the resident object again does
+ * not.
+ */
+static void drm_test_gem_shmem_shrinker_swapin_count(struct kunit *test)
+{
+	struct shrinker_test *st = test->priv;
+	struct drm_gem_shrinker *gs = st->gs;
+	struct drm_gem_shmem_object *shmem;
+	struct shrinker_test_bo *bo;
+	long swapin;
+	int ret;
+
+	bo = shrinker_test_bo_create(test, 0);
+	shmem = &bo->shmem;
+	shrinker_test_evict(test, bo, 1);
+	swapin = atomic_long_read(&gs->swapin_pages);
+
+	KUNIT_EXPECT_EQ(test, shrinker_test_madvise(bo, DRM_GEM_SHMEM_MADV_DONTNEED), 1);
+	KUNIT_EXPECT_PTR_EQ(test, shrinker_test_lru(bo), &gs->dontneed);
+	KUNIT_EXPECT_EQ(test, shrinker_test_madvise(bo, DRM_GEM_SHMEM_MADV_WILLNEED), 1);
+	KUNIT_EXPECT_PTR_EQ(test, shrinker_test_lru(bo), &gs->evicted);
+	KUNIT_EXPECT_EQ(test, shrinker_test_madvise(bo, DRM_GEM_SHMEM_MADV_DONTNEED), 1);
+	KUNIT_EXPECT_EQ(test, atomic_long_read(&gs->swapin_pages), swapin);
+
+	dma_resv_lock(shmem->base.resv, NULL);
+	ret = drm_gem_shmem_swapin_locked(shmem);
+	KUNIT_EXPECT_EQ(test, ret, 0);
+	KUNIT_EXPECT_NOT_NULL(test, shmem->pages);
+	ret = drm_gem_shmem_swapin_locked(shmem);
+	KUNIT_EXPECT_EQ(test, ret, 0);
+	dma_resv_unlock(shmem->base.resv);
+	KUNIT_EXPECT_FALSE(test, shmem->evicted);
+	KUNIT_EXPECT_EQ(test, atomic_long_read(&gs->swapin_pages) - swapin,
+			(long)bo_pages(bo));
+}
+
+/*
  * Test the context the driver's hooks get, and a driver whose teardown is
  * asynchronous. The test case succeeds if in the idle stages the hooks may
  * not wait (drm_gem_lru_scan_timeout() is 0, DRM_GEM_LRU_SCAN_WAIT unset),
@@ -2456,6 +2496,7 @@ static struct kunit_case drm_gem_shmem_shrinker_test_cases[] = {
 	KUNIT_CASE(drm_test_gem_shmem_shrinker_evict_hook),
 	KUNIT_CASE(drm_test_gem_shmem_shrinker_hook_context),
 	KUNIT_CASE(drm_test_gem_shmem_shrinker_evicted_last_use),
+	KUNIT_CASE(drm_test_gem_shmem_shrinker_swapin_count),
 	KUNIT_CASE(drm_test_gem_shmem_shrinker_writeback_error),
 	KUNIT_CASE(drm_test_gem_shmem_shrinker_fault_sigbus),
 	KUNIT_CASE(drm_test_gem_shmem_shrinker_status),

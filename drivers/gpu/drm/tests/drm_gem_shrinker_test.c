@@ -919,10 +919,10 @@ static void drm_test_gem_shrinker_stats_count_once(struct kunit *test)
 }
 
 /*
- * Test swap-in accounting. The test case succeeds if an evicted object
- * that goes back to WILLNEED adds its pages to gs->swapin_pages, while an
- * eviction, a use of an evicted object (EVICTED again) and the purge of an
- * evicted object do not.
+ * Test swap-in accounting. The test case succeeds if no change of state
+ * adds to gs->swapin_pages, not even an evicted object going back to
+ * WILLNEED or to DONTNEED (madvise of an evicted object), and
+ * drm_gem_shrinker_account_swapin() adds the pages of its object.
  */
 static void drm_test_gem_shrinker_update_state_swapin(struct kunit *test)
 {
@@ -933,17 +933,17 @@ static void drm_test_gem_shrinker_update_state_swapin(struct kunit *test)
 	obj = drm_gem_shrinker_test_obj_create(test, 4, DRM_GEM_RECLAIM_WILLNEED);
 
 	drm_gem_shrinker_test_set_state(obj, DRM_GEM_RECLAIM_EVICTED);
-	KUNIT_EXPECT_EQ(test, atomic_long_read(&gs->swapin_pages), 0);
 	KUNIT_EXPECT_EQ(test, READ_ONCE(gs->evicted.count), 4);
-
+	drm_gem_shrinker_test_set_state(obj, DRM_GEM_RECLAIM_DONTNEED);
+	drm_gem_shrinker_test_set_state(obj, DRM_GEM_RECLAIM_EVICTED);
 	drm_gem_shrinker_test_set_state(obj, DRM_GEM_RECLAIM_WILLNEED);
-	KUNIT_EXPECT_EQ(test, atomic_long_read(&gs->swapin_pages), 4);
 	KUNIT_EXPECT_EQ(test, READ_ONCE(gs->evicted.count), 0);
 	KUNIT_EXPECT_EQ(test, READ_ONCE(gs->willneed.count), 4);
-
-	drm_gem_shrinker_test_set_state(obj, DRM_GEM_RECLAIM_EVICTED);
 	drm_gem_shrinker_test_set_state(obj, DRM_GEM_RECLAIM_EVICTED);
 	drm_gem_shrinker_test_set_state(obj, DRM_GEM_RECLAIM_PURGED);
+	KUNIT_EXPECT_EQ(test, atomic_long_read(&gs->swapin_pages), 0);
+
+	drm_gem_shrinker_account_swapin(&obj->base);
 	KUNIT_EXPECT_EQ(test, atomic_long_read(&gs->swapin_pages), 4);
 }
 
@@ -1066,8 +1066,8 @@ static void drm_test_gem_shrinker_free_in_scan(struct kunit *test)
  * Test state reports by a caller that holds the LRU lock, as a submit path
  * that moves many objects at once does. The test case succeeds if the
  * object moves to the tail of the LRU of its new state, or off all LRUs,
- * and a move from EVICTED back to WILLNEED counts as a swap-in, as with
- * drm_gem_shrinker_update_state().
+ * and, as with drm_gem_shrinker_update_state(), a move from EVICTED back to
+ * WILLNEED alone does not count as a swap-in.
  */
 static void drm_test_gem_shrinker_update_state_locked(struct kunit *test)
 {
@@ -1085,7 +1085,7 @@ static void drm_test_gem_shrinker_update_state_locked(struct kunit *test)
 	mutex_unlock(&dev->gem_lru_mutex);
 	KUNIT_EXPECT_PTR_EQ(test, drm_gem_shrinker_test_lru_of(a), &gs->pinned);
 	KUNIT_EXPECT_PTR_EQ(test, drm_gem_shrinker_test_lru_of(b), &gs->willneed);
-	KUNIT_EXPECT_EQ(test, atomic_long_read(&gs->swapin_pages), 4);
+	KUNIT_EXPECT_EQ(test, atomic_long_read(&gs->swapin_pages), 0);
 	KUNIT_EXPECT_EQ(test, READ_ONCE(gs->willneed.count), 4);
 
 	mutex_lock(&dev->gem_lru_mutex);
