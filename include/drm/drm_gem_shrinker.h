@@ -82,13 +82,6 @@ enum drm_gem_shrinker_stage {
 };
 
 /**
- * DRM_GEM_SHRINKER_SWAP_AUTO - Ask get_nr_swap_pages() for the free swap
- *
- * The default of &drm_gem_shrinker.swap_pages.
- */
-#define DRM_GEM_SHRINKER_SWAP_AUTO	(-1L)
-
-/**
  * struct drm_gem_shrinker_funcs - Reclaim callbacks of a GEM shrinker
  *
  * @purge and @evict are called from memory reclaim, with the reservation
@@ -202,20 +195,6 @@ struct drm_gem_shrinker {
 	struct drm_gem_lru evicted;
 
 	/**
-	 * @swap_pages: Free swap pages to assume, for tests on machines
-	 * without swap (evicted pages then stay in the page cache of the
-	 * backing store), or %DRM_GEM_SHRINKER_SWAP_AUTO. Count and scan
-	 * evict no more than this.
-	 */
-	long swap_pages;
-
-	/**
-	 * @wait_jiffies: Time budget of each busy stage for waiting on
-	 * fences. Defaults to %DRM_GEM_SHRINKER_WAIT_JIFFIES.
-	 */
-	unsigned long wait_jiffies;
-
-	/**
 	 * @wait_kswapd_only: Wait for busy objects only in kswapd, never in
 	 * direct reclaim (the policy of TTM). For a driver whose
 	 * fence-signalling paths allocate memory with reclaim, such as a GPU
@@ -262,6 +241,20 @@ void drm_gem_shrinker_update_state_locked(struct drm_gem_object *obj,
 void drm_gem_shrinker_account_swapin(struct drm_gem_object *obj);
 
 bool drm_gem_shrinker_can_evict(struct drm_gem_shrinker *gs, gfp_t gfp);
+
+#if IS_ENABLED(CONFIG_KUNIT)
+/*
+ * For KUnit tests only (namespace EXPORTED_FOR_KUNIT_TESTING): the free swap
+ * pages that count and scan assume, for machines without swap (evicted
+ * pages then stay in the page cache of the backing store), or
+ * DRM_GEM_SHRINKER_SWAP_AUTO for get_nr_swap_pages(); the fence-wait budget
+ * of each busy stage.
+ */
+#define DRM_GEM_SHRINKER_SWAP_AUTO	(-1L)
+void drm_gem_shrinker_set_swap_pages(struct drm_gem_shrinker *gs, long pages);
+void drm_gem_shrinker_set_wait_jiffies(struct drm_gem_shrinker *gs,
+				       unsigned long timeout);
+#endif
 
 unsigned long drm_gem_shrinker_count(struct drm_gem_shrinker *gs, gfp_t gfp);
 

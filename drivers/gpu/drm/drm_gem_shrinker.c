@@ -17,6 +17,8 @@
 #include <linux/slab.h>
 #include <linux/swap.h>
 
+#include <kunit/visibility.h>
+
 #include <drm/drm_device.h>
 #include <drm/drm_drv.h>
 #include <drm/drm_gem.h>
@@ -130,6 +132,54 @@ module_param_named(gem_shrinker_writeback, drm_gem_shrinker_writeback,
 		   bool, 0600);
 MODULE_PARM_DESC(gem_shrinker_writeback,
 		 "Write GEM buffers evicted by kswapd to swap at once");
+
+/*
+ * The shrinker and its settings that only KUnit tests change, out of the
+ * structure drivers see.
+ */
+struct drm_gem_shrinker_impl {
+	struct drm_gem_shrinker base;
+	/* Free swap pages to assume, or -1 to ask get_nr_swap_pages() */
+	long swap_pages;
+	/* Fence-wait budget of each busy stage, in jiffies */
+	unsigned long wait_jiffies;
+};
+
+static struct drm_gem_shrinker_impl *to_impl(struct drm_gem_shrinker *gs)
+{
+	return container_of(gs, struct drm_gem_shrinker_impl, base);
+}
+
+#if IS_ENABLED(CONFIG_KUNIT)
+/**
+ * drm_gem_shrinker_set_swap_pages - Assume free swap, for tests
+ * @gs: GEM shrinker
+ * @pages: Free swap pages that count and scan assume from now on, or
+ *         %DRM_GEM_SHRINKER_SWAP_AUTO for get_nr_swap_pages()
+ *
+ * For KUnit tests on machines without swap, where evicted pages stay in the
+ * page cache of the backing store.
+ */
+void drm_gem_shrinker_set_swap_pages(struct drm_gem_shrinker *gs, long pages)
+{
+	WRITE_ONCE(to_impl(gs)->swap_pages, pages);
+}
+EXPORT_SYMBOL_IF_KUNIT(drm_gem_shrinker_set_swap_pages);
+
+/**
+ * drm_gem_shrinker_set_wait_jiffies - Set the fence-wait budget, for tests
+ * @gs: GEM shrinker
+ * @timeout: Budget of each busy stage, in jiffies
+ *
+ * The default is %DRM_GEM_SHRINKER_WAIT_JIFFIES.
+ */
+void drm_gem_shrinker_set_wait_jiffies(struct drm_gem_shrinker *gs,
+				       unsigned long timeout)
+{
+	WRITE_ONCE(to_impl(gs)->wait_jiffies, timeout);
+}
+EXPORT_SYMBOL_IF_KUNIT(drm_gem_shrinker_set_wait_jiffies);
+#endif
 
 static struct drm_gem_lru *
 drm_gem_shrinker_lru(struct drm_gem_shrinker *gs,
@@ -278,7 +328,7 @@ EXPORT_SYMBOL_GPL(drm_gem_shrinker_account_swapin);
 /* Free swap pages, or what a test asks to assume */
 static long drm_gem_shrinker_free_swap(struct drm_gem_shrinker *gs)
 {
-	long pages = READ_ONCE(gs->swap_pages);
+	long pages = READ_ONCE(to_impl(gs)->swap_pages);
 
 	return pages >= 0 ? pages : get_nr_swap_pages();
 }
@@ -300,7 +350,7 @@ static bool drm_gem_shrinker_can_evict_swap(struct drm_gem_shrinker *gs,
  * Returns:
  * True if eviction is enabled (the ``drm.gem_shrinker_evict`` parameter, and
  * &drm_gem_shrinker_funcs.can_evict of the driver if set), swap space is free
- * (see &drm_gem_shrinker.swap_pages) and @gfp allows file-system calls, which
+ * (or as many as a test set) and @gfp allows file-system calls, which
  * writing pages back to a shmem file needs.
  */
 bool drm_gem_shrinker_can_evict(struct drm_gem_shrinker *gs, gfp_t gfp)
@@ -498,7 +548,7 @@ drm_gem_shrinker_scan(struct drm_gem_shrinker *gs, struct shrink_control *sc,
 		ctx.flags &= ~DRM_GEM_LRU_SCAN_WAIT;
 		if (stage.wait) {
 			ctx.flags |= DRM_GEM_LRU_SCAN_WAIT;
-			ctx.deadline = jiffies + READ_ONCE(gs->wait_jiffies);
+			ctx.deadline = jiffies + READ_ONCE(to_impl(gs)->wait_jiffies);
 		}
 		stage_freed = drm_gem_lru_scan(gs->dev, stages[i].lru,
 					       sc->nr_to_scan - freed,
@@ -809,7 +859,7 @@ static void drm_gem_shrinker_release(struct drm_device *dev, void *ptr)
 	drm_WARN_ON(dev, !list_empty(&gs->evicted.list));
 
 	dev->gem_shrinker = NULL;
-	kfree(gs);
+	kfree(to_impl(gs));
 }
 
 /**
@@ -834,6 +884,7 @@ struct drm_gem_shrinker *
 drmm_gem_shrinker_init(struct drm_device *dev,
 		       const struct drm_gem_shrinker_funcs *funcs)
 {
+	struct drm_gem_shrinker_impl *impl;
 	struct drm_gem_shrinker *gs;
 	struct shrinker *shrinker;
 	int ret;
@@ -843,14 +894,15 @@ drmm_gem_shrinker_init(struct drm_device *dev,
 	if (drm_WARN_ON(dev, dev->gem_shrinker))
 		return ERR_PTR(-EBUSY);
 
-	gs = kzalloc(sizeof(*gs), GFP_KERNEL);
-	if (!gs)
+	impl = kzalloc(sizeof(*impl), GFP_KERNEL);
+	if (!impl)
 		return ERR_PTR(-ENOMEM);
 
+	gs = &impl->base;
 	gs->dev = dev;
 	gs->funcs = funcs;
-	gs->wait_jiffies = DRM_GEM_SHRINKER_WAIT_JIFFIES;
-	gs->swap_pages = DRM_GEM_SHRINKER_SWAP_AUTO;
+	impl->wait_jiffies = DRM_GEM_SHRINKER_WAIT_JIFFIES;
+	impl->swap_pages = -1;
 	drm_gem_lru_init(&gs->pinned);
 	drm_gem_lru_init(&gs->willneed);
 	drm_gem_lru_init(&gs->dontneed);
@@ -859,7 +911,7 @@ drmm_gem_shrinker_init(struct drm_device *dev,
 
 	shrinker = shrinker_alloc(0, "drm-gem:%s", dev->unique);
 	if (!shrinker) {
-		kfree(gs);
+		kfree(impl);
 		return ERR_PTR(-ENOMEM);
 	}
 	shrinker->count_objects = drm_gem_shrinker_count_objects;

@@ -1317,7 +1317,7 @@ static void drm_test_gem_shmem_shrinker_busy(struct kunit *test)
 	shrinker_test_expect_evicted(test, idle, 1);
 	shrinker_test_expect_resident(test, busy, &gs->willneed);
 
-	WRITE_ONCE(gs->wait_jiffies, msecs_to_jiffies(20));
+	drm_gem_shrinker_set_wait_jiffies(gs, msecs_to_jiffies(20));
 	start = jiffies;
 	freed = shrinker_test_shrink(st, TEST_SHRINK_ALL, GFP_KERNEL, &stats);
 	KUNIT_EXPECT_EQ(test, freed, 0);
@@ -1327,7 +1327,7 @@ static void drm_test_gem_shmem_shrinker_busy(struct kunit *test)
 	KUNIT_EXPECT_FALSE(test, dma_fence_is_signaled(&fence->base));
 	shrinker_test_expect_resident(test, busy, &gs->willneed);
 
-	WRITE_ONCE(gs->wait_jiffies, 10 * HZ);
+	drm_gem_shrinker_set_wait_jiffies(gs, 10 * HZ);
 	schedule_delayed_work(&fence->signal_work, msecs_to_jiffies(100));
 	start = jiffies;
 	freed = shrinker_test_shrink(st, TEST_SHRINK_ALL, GFP_KERNEL, &stats);
@@ -1805,7 +1805,7 @@ static void drm_test_gem_shmem_shrinker_hook_context(struct kunit *test)
 
 	busy = shrinker_test_bo_create(test, 3);
 	fence = shrinker_test_add_fence(test, busy);
-	WRITE_ONCE(gs->wait_jiffies, 10 * HZ);
+	drm_gem_shrinker_set_wait_jiffies(gs, 10 * HZ);
 	schedule_delayed_work(&fence->signal_work, msecs_to_jiffies(20));
 	freed = shrinker_test_shrink(st, TEST_SHRINK_ALL, GFP_KERNEL, &stats);
 	KUNIT_EXPECT_EQ(test, freed, bo_pages(busy));
@@ -2477,7 +2477,7 @@ static int drm_gem_shmem_shrinker_test_init(struct kunit *test)
 	KUNIT_ASSERT_NOT_NULL(test, st->gs);
 
 	/* No swap in the test machine: evicted pages stay in the page cache. */
-	WRITE_ONCE(st->gs->swap_pages, LONG_MAX);
+	drm_gem_shrinker_set_swap_pages(st->gs, LONG_MAX);
 	if (!drm_gem_shrinker_can_evict(st->gs, GFP_KERNEL))
 		kunit_skip(test, "eviction is disabled (drm.gem_shrinker_evict)");
 
@@ -2520,4 +2520,5 @@ kunit_test_suite(drm_gem_shmem_shrinker_test_suite);
 
 MODULE_DESCRIPTION("KUnit test suite for the shmem GEM object shrinker");
 MODULE_IMPORT_NS(DMA_BUF);
+MODULE_IMPORT_NS(EXPORTED_FOR_KUNIT_TESTING);
 MODULE_LICENSE("GPL");

@@ -178,7 +178,7 @@ static struct drm_device *bench_alloc_shmem_drm(struct kunit *test,
 
 	/* The KUnit VM has no swap */
 	if (evict)
-		WRITE_ONCE(drm->gem_shrinker->swap_pages, LONG_MAX);
+		drm_gem_shrinker_set_swap_pages(drm->gem_shrinker, LONG_MAX);
 
 	return drm;
 }
@@ -234,7 +234,7 @@ static struct drm_gem_shrinker *bench_fake_populate(struct kunit *test,
 
 	gs = drmm_gem_shrinker_init(drm, &bench_fake_funcs);
 	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, gs);
-	WRITE_ONCE(gs->swap_pages, LONG_MAX);
+	drm_gem_shrinker_set_swap_pages(gs, LONG_MAX);
 
 	fakes = kunit_kzalloc(test, sizeof(*fakes), GFP_KERNEL);
 	KUNIT_ASSERT_NOT_NULL(test, fakes);
@@ -908,4 +908,5 @@ static struct kunit_suite drm_gem_shrinker_benchmark_suite = {
 kunit_test_suite(drm_gem_shrinker_benchmark_suite);
 
 MODULE_DESCRIPTION("KUnit benchmarks for the GEM shrinker");
+MODULE_IMPORT_NS(EXPORTED_FOR_KUNIT_TESTING);
 MODULE_LICENSE("GPL");

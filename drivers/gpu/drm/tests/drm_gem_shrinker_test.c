@@ -396,16 +396,16 @@ static void drm_test_gem_shrinker_count(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, drm_gem_shrinker_count(gs, GFP_NOFS), 32);
 	KUNIT_EXPECT_EQ(test, drm_gem_shrinker_count(gs, GFP_NOWAIT), 32);
 
-	WRITE_ONCE(gs->swap_pages, 0);
+	drm_gem_shrinker_set_swap_pages(gs, 0);
 	KUNIT_EXPECT_FALSE(test, drm_gem_shrinker_can_evict(gs, GFP_KERNEL));
 	KUNIT_EXPECT_EQ(test, drm_gem_shrinker_count(gs, GFP_KERNEL), 32);
 
 	/* Never more WILLNEED pages than could go to swap */
-	WRITE_ONCE(gs->swap_pages, 10);
+	drm_gem_shrinker_set_swap_pages(gs, 10);
 	KUNIT_EXPECT_EQ(test, drm_gem_shrinker_count(gs, GFP_KERNEL), 32 + 10);
 	KUNIT_EXPECT_EQ(test, drm_gem_shrinker_count(gs, GFP_NOFS), 32);
 
-	WRITE_ONCE(gs->swap_pages, DRM_GEM_SHRINKER_SWAP_AUTO);
+	drm_gem_shrinker_set_swap_pages(gs, DRM_GEM_SHRINKER_SWAP_AUTO);
 	willneed_auto = clamp(get_nr_swap_pages(), 0L, 16L);
 	KUNIT_EXPECT_EQ(test, drm_gem_shrinker_count(gs, GFP_KERNEL),
 			32 + willneed_auto);
@@ -491,13 +491,13 @@ static void drm_test_gem_shrinker_evict_policy(struct kunit *test)
 
 	w = drm_gem_shrinker_test_obj_create(test, 4, DRM_GEM_RECLAIM_WILLNEED);
 
-	WRITE_ONCE(priv->gs->swap_pages, 0);
+	drm_gem_shrinker_set_swap_pages(priv->gs, 0);
 	ret = drm_gem_shrinker_test_shrink(test, SHRINKER_TEST_ALL, GFP_KERNEL,
 					   &stats);
 	KUNIT_EXPECT_EQ(test, ret, SHRINK_STOP);
 	expect_no_calls(test);
 
-	WRITE_ONCE(priv->gs->swap_pages, LONG_MAX);
+	drm_gem_shrinker_set_swap_pages(priv->gs, LONG_MAX);
 	ret = drm_gem_shrinker_test_shrink(test, SHRINKER_TEST_ALL, GFP_NOFS,
 					   &stats);
 	KUNIT_EXPECT_EQ(test, ret, SHRINK_STOP);
@@ -574,7 +574,7 @@ static void drm_test_gem_shrinker_evict_swap_limit(struct kunit *test)
 	w2 = drm_gem_shrinker_test_obj_create(test, 4, DRM_GEM_RECLAIM_WILLNEED);
 	w3 = drm_gem_shrinker_test_obj_create(test, 4, DRM_GEM_RECLAIM_WILLNEED);
 
-	WRITE_ONCE(priv->gs->swap_pages, 10);
+	drm_gem_shrinker_set_swap_pages(priv->gs, 10);
 	ret = drm_gem_shrinker_test_shrink(test, SHRINKER_TEST_ALL, GFP_KERNEL,
 					   &stats);
 	KUNIT_EXPECT_EQ(test, ret, 4 + 4);
@@ -583,7 +583,7 @@ static void drm_test_gem_shrinker_evict_swap_limit(struct kunit *test)
 			    &priv->gs->willneed);
 
 	/* What the test says is free does not shrink by itself. */
-	WRITE_ONCE(priv->gs->swap_pages, 4);
+	drm_gem_shrinker_set_swap_pages(priv->gs, 4);
 	ret = drm_gem_shrinker_test_shrink(test, SHRINKER_TEST_ALL, GFP_KERNEL,
 					   &stats);
 	KUNIT_EXPECT_EQ(test, ret, 4);
@@ -606,7 +606,7 @@ static void drm_test_gem_shrinker_busy_nonblocking(struct kunit *test)
 
 	drm_gem_shrinker_test_require_evict(test);
 
-	priv->gs->wait_jiffies = HZ;
+	drm_gem_shrinker_set_wait_jiffies(priv->gs, HZ);
 	d = drm_gem_shrinker_test_obj_create(test, 4, DRM_GEM_RECLAIM_DONTNEED);
 	drm_gem_shrinker_test_make_busy(test, d, 0);
 	w = drm_gem_shrinker_test_obj_create(test, 8, DRM_GEM_RECLAIM_WILLNEED);
@@ -655,7 +655,7 @@ static void drm_test_gem_shrinker_busy_wait_bounded(struct kunit *test)
 	unsigned long ret, start, elapsed;
 	unsigned int i;
 
-	priv->gs->wait_jiffies = budget;
+	drm_gem_shrinker_set_wait_jiffies(priv->gs, budget);
 	for (i = 0; i < 8; i++) {
 		obj = drm_gem_shrinker_test_obj_create(test, 1,
 						       DRM_GEM_RECLAIM_DONTNEED);
@@ -692,7 +692,7 @@ static void drm_test_gem_shrinker_busy_signalled(struct kunit *test)
 
 	drm_gem_shrinker_test_require_evict(test);
 
-	priv->gs->wait_jiffies = HZ;
+	drm_gem_shrinker_set_wait_jiffies(priv->gs, HZ);
 	d = drm_gem_shrinker_test_obj_create(test, 4, DRM_GEM_RECLAIM_DONTNEED);
 	drm_gem_shrinker_test_make_busy(test, d, 2);
 	w = drm_gem_shrinker_test_obj_create(test, 8, DRM_GEM_RECLAIM_WILLNEED);
@@ -727,7 +727,7 @@ static void drm_test_gem_shrinker_wait_kswapd_only(struct kunit *test)
 	struct drm_gem_shrinker_test_obj *d;
 	unsigned long ret;
 
-	gs->wait_jiffies = HZ;
+	drm_gem_shrinker_set_wait_jiffies(gs, HZ);
 	d = drm_gem_shrinker_test_obj_create(test, 4, DRM_GEM_RECLAIM_DONTNEED);
 	drm_gem_shrinker_test_make_busy(test, d, 2);
 
@@ -766,7 +766,7 @@ static void drm_test_gem_shrinker_busy_second_chance(struct kunit *test)
 
 	drm_gem_shrinker_test_require_evict(test);
 
-	priv->gs->wait_jiffies = HZ;
+	drm_gem_shrinker_set_wait_jiffies(priv->gs, HZ);
 	cold1 = drm_gem_shrinker_test_obj_create(test, 1, DRM_GEM_RECLAIM_WILLNEED);
 	hot = drm_gem_shrinker_test_obj_create(test, 2, DRM_GEM_RECLAIM_WILLNEED);
 	cold2 = drm_gem_shrinker_test_obj_create(test, 4, DRM_GEM_RECLAIM_WILLNEED);
@@ -905,7 +905,7 @@ static void drm_test_gem_shrinker_stats_count_once(struct kunit *test)
 	struct drm_gem_shrinker_test_obj *d, *b;
 	unsigned long ret;
 
-	priv->gs->wait_jiffies = 2;
+	drm_gem_shrinker_set_wait_jiffies(priv->gs, 2);
 	d = drm_gem_shrinker_test_obj_create(test, 4, DRM_GEM_RECLAIM_DONTNEED);
 	d->ret = -EBUSY;
 	b = drm_gem_shrinker_test_obj_create(test, 8, DRM_GEM_RECLAIM_DONTNEED);
@@ -1173,7 +1173,7 @@ static int drm_gem_shrinker_test_init(struct kunit *test)
 	priv->gs = drmm_gem_shrinker_init(priv->drm, &drm_gem_shrinker_test_funcs);
 	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, priv->gs);
 	/* The KUnit machine has no swap. */
-	WRITE_ONCE(priv->gs->swap_pages, LONG_MAX);
+	drm_gem_shrinker_set_swap_pages(priv->gs, LONG_MAX);
 
 	test->priv = priv;
 
@@ -1214,4 +1214,5 @@ static struct kunit_suite drm_gem_shrinker_test_suite = {
 kunit_test_suite(drm_gem_shrinker_test_suite);
 
 MODULE_DESCRIPTION("KUnit test suite for the GEM shrinker core");
+MODULE_IMPORT_NS(EXPORTED_FOR_KUNIT_TESTING);
 MODULE_LICENSE("GPL");
