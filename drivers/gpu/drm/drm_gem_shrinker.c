@@ -65,8 +65,8 @@
  *
  * 1. purge idle DONTNEED objects,
  * 2. evict idle WILLNEED objects,
- * 3. only if the caller may block (kswapd, or a direct reclaim that may
- *    sleep, unless the driver set &drm_gem_shrinker.wait_kswapd_only): wait
+ * 3. only if the caller may block (kswapd; a direct reclaim that may sleep
+ *    only if the driver cleared &drm_gem_shrinker.wait_kswapd_only): wait
  *    a bounded time, %DRM_GEM_SHRINKER_WAIT_JIFFIES for the whole stage,
  *    for the fences of busy DONTNEED objects and purge them,
  * 4. the same for busy WILLNEED objects, if eviction is possible.
@@ -91,7 +91,9 @@
  * ``shrink`` runs scans as direct reclaim would (under lockdep's reclaim
  * annotation) until that many pages were freed, nothing is left, or two
  * scans in a row freed nothing (for up to a second, a scan in which the
- * driver declined objects does not count). The tracepoints of the
+ * driver declined objects does not count); ``wait_kswapd_only`` shows and
+ * sets &drm_gem_shrinker.wait_kswapd_only, for measurements. The
+ * tracepoints of the
  * ``drm_gem_shrinker`` system report every count, every stage and every
  * scan.
  */
@@ -807,6 +809,8 @@ static void drm_gem_shrinker_debugfs_init(struct drm_gem_shrinker *gs)
 			    &drm_gem_shrinker_stats_fops);
 	debugfs_create_file("shrink", 0200, dir, gs,
 			    &drm_gem_shrinker_shrink_fops);
+	debugfs_create_bool("wait_kswapd_only", 0600, dir,
+			    &gs->wait_kswapd_only);
 }
 #else
 static void drm_gem_shrinker_debugfs_init(struct drm_gem_shrinker *gs)
@@ -901,6 +905,7 @@ drmm_gem_shrinker_init(struct drm_device *dev,
 	gs = &impl->base;
 	gs->dev = dev;
 	gs->funcs = funcs;
+	gs->wait_kswapd_only = true;
 	impl->wait_jiffies = DRM_GEM_SHRINKER_WAIT_JIFFIES;
 	impl->swap_pages = -1;
 	drm_gem_lru_init(&gs->pinned);

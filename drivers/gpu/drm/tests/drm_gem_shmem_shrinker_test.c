@@ -2478,6 +2478,8 @@ static int drm_gem_shmem_shrinker_test_init(struct kunit *test)
 
 	/* No swap in the test machine: evicted pages stay in the page cache. */
 	drm_gem_shrinker_set_swap_pages(st->gs, LONG_MAX);
+	/* The busy stages run in the test thread, a direct reclaim. */
+	st->gs->wait_kswapd_only = false;
 	if (!drm_gem_shrinker_can_evict(st->gs, GFP_KERNEL))
 		kunit_skip(test, "eviction is disabled (drm.gem_shrinker_evict)");
 

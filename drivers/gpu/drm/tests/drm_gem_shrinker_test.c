@@ -53,6 +53,8 @@ struct drm_gem_shrinker_test {
 	unsigned int busy_calls;
 	/* Objects whose free callback completed */
 	atomic_t nr_freed;
+	/* &drm_gem_shrinker.wait_kswapd_only of the new shrinker */
+	bool default_wait_kswapd_only;
 };
 
 struct drm_gem_shrinker_test_obj {
@@ -714,15 +716,17 @@ static void drm_test_gem_shrinker_busy_signalled(struct kunit *test)
 }
 
 /*
- * Test the wait policy of a driver that waits only in kswapd, with a busy
- * DONTNEED object whose fence signals two jiffies after the first wait and
- * a budget of one second. The test case succeeds if a blocking direct
- * reclaim then neither waits nor runs a busy stage and returns 0, and once
- * the driver allows it again the next one waits and purges the object.
+ * Test the wait policy: by default the shrinker waits only in kswapd. With a
+ * busy DONTNEED object whose fence signals two jiffies after the first wait
+ * and a budget of one second, the test case succeeds if a new shrinker has
+ * wait_kswapd_only set, a blocking direct reclaim then neither waits nor
+ * runs a busy stage and returns 0, and once the driver allows it the next
+ * one waits and purges the object.
  */
 static void drm_test_gem_shrinker_wait_kswapd_only(struct kunit *test)
 {
-	struct drm_gem_shrinker *gs = ((struct drm_gem_shrinker_test *)test->priv)->gs;
+	struct drm_gem_shrinker_test *priv = test->priv;
+	struct drm_gem_shrinker *gs = priv->gs;
 	struct drm_gem_shrinker_scan_stats stats;
 	struct drm_gem_shrinker_test_obj *d;
 	unsigned long ret;
@@ -731,6 +735,8 @@ static void drm_test_gem_shrinker_wait_kswapd_only(struct kunit *test)
 	d = drm_gem_shrinker_test_obj_create(test, 4, DRM_GEM_RECLAIM_DONTNEED);
 	drm_gem_shrinker_test_make_busy(test, d, 2);
 
+	/* The suite's init cleared it, as a driver may. */
+	KUNIT_EXPECT_TRUE(test, priv->default_wait_kswapd_only);
 	WRITE_ONCE(gs->wait_kswapd_only, true);
 	ret = drm_gem_shrinker_test_shrink(test, SHRINKER_TEST_ALL, GFP_KERNEL,
 					   &stats);
@@ -1174,6 +1180,9 @@ static int drm_gem_shrinker_test_init(struct kunit *test)
 	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, priv->gs);
 	/* The KUnit machine has no swap. */
 	drm_gem_shrinker_set_swap_pages(priv->gs, LONG_MAX);
+	/* The busy stages run in the test thread, a direct reclaim. */
+	priv->default_wait_kswapd_only = priv->gs->wait_kswapd_only;
+	priv->gs->wait_kswapd_only = false;
 
 	test->priv = priv;
 
