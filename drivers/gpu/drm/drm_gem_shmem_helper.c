@@ -1141,7 +1141,7 @@ EXPORT_SYMBOL_GPL(drm_gem_shmem_purge_locked);
  * afterwards.
  *
  * A memory shrinker set up with drmm_gem_shmem_init_shrinker() calls it for
- * idle objects, after the driver's &drm_gem_object_funcs.evict.
+ * idle objects, after the driver's &drm_gem_shmem_shrinker_funcs.evict hook.
  *
  * Context: Process context or memory reclaim, reservation lock held (a
  * shrinker must only trylock it).
