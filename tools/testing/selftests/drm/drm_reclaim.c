@@ -23,6 +23,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/sysmacros.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -700,6 +701,45 @@ TEST_F_TIMEOUT(virtgpu, host_roundtrip, 300)
 	ASSERT_EQ(0, drm_dumb_destroy(self->fd, &bo));
 }
 
+#define BOUNCE_BOS	24
+
+/*
+ * Whoever wrote last wins: what the CPU writes through mmap after the last
+ * transfer to the host survives an eviction. With bounce buffers
+ * (swiotlb=force and a virtio-gpu device with iommu_platform=on: the bounce
+ * configuration of make guest-test) the host sees a copy of the pages that
+ * each transfer updates, and unmapping the sg_table at eviction copies it
+ * back over the pages, unless the pages are synced to it first.
+ */
+TEST_F_TIMEOUT(virtgpu, write_after_transfer, 300)
+{
+	struct drm_dumb_bo bos[BOUNCE_BOS];
+	struct shrinker_stats before, after;
+	uint64_t size = MIB;
+	int i;
+
+	for (i = 0; i < BOUNCE_BOS; i++) {
+		ASSERT_EQ(0, bo_create(self->fd, size, &bos[i]));
+		ASSERT_EQ(0, drm_dumb_map(self->fd, &bos[i]));
+		drm_fill_2to1(bos[i].map, size, 100 + i);
+		ASSERT_EQ(0, bo_to_host(self->fd, &bos[i]));
+		drm_fill_2to1(bos[i].map, size, 200 + i);
+	}
+
+	ASSERT_EQ(0, shrinker_stats(self->fd, &before));
+	ASSERT_EQ(0, shrinker_shrink(self->fd, 1UL << 30));
+	ASSERT_EQ(0, shrinker_stats(self->fd, &after));
+	EXPECT_EQ(0, after.pages_willneed)
+		shrinker_print(self->fd);
+	EXPECT_LE((long)(BOUNCE_BOS * size / PAGE), after.pages_evicted)
+		shrinker_print(self->fd);
+
+	for (i = 0; i < BOUNCE_BOS; i++) {
+		ASSERT_CONTENTS(bos[i].map, size, 200 + i);
+		ASSERT_EQ(0, drm_dumb_destroy(self->fd, &bos[i]));
+	}
+}
+
 /* A connected output: a CRTC, a connector and its preferred mode */
 struct output {
 	uint32_t crtc;
@@ -1013,6 +1053,205 @@ TEST_F(virtgpu, madvise_bad_input)
 	/* None of it changed the buffer. */
 	ASSERT_EQ(0, bo_to_host(self->fd, &bo));
 	ASSERT_EQ(0, drm_dumb_destroy(self->fd, &bo));
+}
+
+/* Write @val to the sysfs file @path. Returns 0 or a negative errno. */
+static int sysfs_write(const char *path, const char *val)
+{
+	int fd, ret = 0;
+
+	fd = open(path, O_WRONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	if (write(fd, val, strlen(val)) < 0)
+		ret = -errno;
+	close(fd);
+	return ret;
+}
+
+/* The name of the PCI device behind the DRM device of @fd, e.g. 0000:00:02.0 */
+static int drm_pci_name(int fd, char *name, size_t len)
+{
+	char path[64], *real, *base;
+	struct stat sb;
+
+	if (fstat(fd, &sb))
+		return -errno;
+	/* The DRM device's parent: the PCI device, or a virtio device on it */
+	snprintf(path, sizeof(path), "/sys/dev/char/%u:%u/device",
+		 major(sb.st_rdev), minor(sb.st_rdev));
+	real = realpath(path, NULL);
+	if (!real)
+		return -errno;
+	base = strrchr(real, '/');
+	if (base && !strncmp(base + 1, "virtio", 6)) {
+		*base = '\0';
+		base = strrchr(real, '/');
+	}
+	snprintf(name, len, "%s", base ? base + 1 : real);
+	free(real);
+	return 0;
+}
+
+/* Open the device of @driver, waiting up to 10 s for it to appear */
+static int drm_wait_driver(const char *driver)
+{
+	int i, fd = -ENODEV;
+
+	for (i = 0; i < 100 && fd < 0; i++) {
+		fd = drm_open_driver(driver);
+		if (fd < 0)
+			usleep(100 * 1000);
+	}
+	return fd;
+}
+
+#define VIRTIO_PCI	"/sys/bus/pci/drivers/virtio-pci/"
+#define UNBIND_BOS	8
+
+/*
+ * Unbind the virtio-gpu PCI device while buffers are evicted, and bind it
+ * again: first with every buffer and file closed, then with the file open
+ * and the buffers still mapped, which are released only after the device
+ * was unplugged. The device that comes back must work, with eviction, and
+ * the guest's log must stay clean (the test harness checks it).
+ */
+TEST_F_TIMEOUT(virtgpu, unbind_rebind, 300)
+{
+	struct drm_dumb_bo bos[UNBIND_BOS], bo;
+	struct shrinker_stats st;
+	uint64_t size = MIB;
+	char pci[64];
+	int round, i;
+
+	ASSERT_EQ(0, drm_pci_name(self->fd, pci, sizeof(pci)));
+	TH_LOG("virtio-gpu PCI device %s", pci);
+
+	for (round = 0; round < 2; round++) {
+		for (i = 0; i < UNBIND_BOS; i++) {
+			ASSERT_EQ(0, bo_create(self->fd, size, &bos[i]));
+			ASSERT_EQ(0, drm_dumb_map(self->fd, &bos[i]));
+			drm_fill_2to1(bos[i].map, size, 300 + i);
+			ASSERT_EQ(0, bo_to_host(self->fd, &bos[i]));
+		}
+		ASSERT_EQ(0, shrinker_shrink(self->fd, 1UL << 30));
+		ASSERT_EQ(0, shrinker_stats(self->fd, &st));
+		ASSERT_LE((long)(UNBIND_BOS * size / PAGE), st.pages_evicted)
+			shrinker_print(self->fd);
+
+		if (!round) {
+			for (i = 0; i < UNBIND_BOS; i++)
+				ASSERT_EQ(0, drm_dumb_destroy(self->fd, &bos[i]));
+			close(self->fd);
+			self->fd = -1;
+		}
+		ASSERT_EQ(0, sysfs_write(VIRTIO_PCI "unbind", pci));
+		if (round) {
+			/* The last references go after the unplug. */
+			for (i = 0; i < UNBIND_BOS; i++)
+				ASSERT_EQ(0, drm_dumb_unmap(&bos[i]));
+			close(self->fd);
+			self->fd = -1;
+		}
+		ASSERT_EQ(-ENODEV, drm_open_driver("virtio_gpu"));
+		ASSERT_EQ(0, sysfs_write(VIRTIO_PCI "bind", pci));
+
+		self->fd = drm_wait_driver("virtio_gpu");
+		ASSERT_LE(0, self->fd)
+			TH_LOG("no virtio_gpu device after binding %s again", pci);
+
+		/* The new device evicts and swaps in. */
+		ASSERT_EQ(0, bo_create(self->fd, size, &bo));
+		ASSERT_EQ(0, drm_dumb_map(self->fd, &bo));
+		drm_fill_2to1(bo.map, size, 400 + round);
+		ASSERT_EQ(0, bo_to_host(self->fd, &bo));
+		ASSERT_EQ(0, shrinker_shrink(self->fd, 1UL << 30));
+		ASSERT_EQ(0, shrinker_stats(self->fd, &st));
+		EXPECT_LE((long)(size / PAGE), st.pages_evicted)
+			shrinker_print(self->fd);
+		ASSERT_CONTENTS(bo.map, size, 400 + round);
+		ASSERT_EQ(0, bo_to_host(self->fd, &bo));
+		ASSERT_EQ(0, drm_dumb_destroy(self->fd, &bo));
+	}
+}
+
+/* Where mk/guest/init loads vgem from */
+#define VGEM_MODULE	"/lib/modules/vgem.ko"
+#define RELOAD_BOS	4
+
+/* Unload vgem, waiting up to 5 s for the files of earlier tests to close */
+static int vgem_unload(void)
+{
+	int i;
+
+	for (i = 0; i < 50; i++) {
+		if (!syscall(SYS_delete_module, "vgem", O_NONBLOCK))
+			return 0;
+		if (errno != EWOULDBLOCK && errno != EBUSY)
+			return -errno;
+		usleep(100 * 1000);
+	}
+	return -EBUSY;
+}
+
+static int vgem_load(void)
+{
+	int fd, ret = 0;
+
+	fd = open(VGEM_MODULE, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	if (syscall(SYS_finit_module, fd, "", 0))
+		ret = -errno;
+	close(fd);
+	return ret;
+}
+
+/*
+ * Unload vgem after its buffers were evicted and closed, load it again, and
+ * repeat: the device's shrinker and its debugfs files go with the device,
+ * the next device gets new ones that work, and the guest's log stays clean
+ * (the test harness checks it). vgem must be a module (CONFIG_DRM_VGEM=m),
+ * loaded from VGEM_MODULE; it is loaded again at the end.
+ */
+TEST(vgem_module_reload)
+{
+	struct drm_dumb_bo bos[RELOAD_BOS];
+	struct shrinker_stats st;
+	uint64_t size = MIB;
+	int round, i, fd;
+
+	for (round = 0; round < 3; round++) {
+		fd = drm_wait_driver("vgem");
+		ASSERT_LE(0, fd);
+		for (i = 0; i < RELOAD_BOS; i++) {
+			ASSERT_EQ(0, bo_create(fd, size, &bos[i]));
+			ASSERT_EQ(0, drm_dumb_map(fd, &bos[i]));
+			drm_fill_2to1(bos[i].map, size, 500 + i);
+		}
+		ASSERT_EQ(0, shrinker_shrink(fd, 1UL << 30));
+		ASSERT_EQ(0, shrinker_stats(fd, &st));
+		EXPECT_LE((long)(RELOAD_BOS * size / PAGE), st.pages_evicted)
+			shrinker_print(fd);
+		for (i = 0; i < RELOAD_BOS; i++)
+			ASSERT_CONTENTS(bos[i].map, size, 500 + i);
+		for (i = 0; i < RELOAD_BOS; i += 2)
+			ASSERT_EQ(0, drm_dumb_destroy(fd, &bos[i]));
+		for (i = 1; i < RELOAD_BOS; i += 2)
+			ASSERT_EQ(0, drm_dumb_unmap(&bos[i]));
+		/* The other half is evicted again, and goes with the file. */
+		ASSERT_EQ(0, shrinker_shrink(fd, 1UL << 30));
+		close(fd);
+
+		ASSERT_EQ(0, vgem_unload())
+			TH_LOG("cannot unload vgem: is it a module?");
+		ASSERT_EQ(-ENODEV, drm_open_driver("vgem"));
+		ASSERT_EQ(0, vgem_load())
+			TH_LOG("cannot load %s", VGEM_MODULE);
+	}
+	fd = drm_wait_driver("vgem");
+	ASSERT_LE(0, fd);
+	close(fd);
 }
 
 TEST_HARNESS_MAIN
