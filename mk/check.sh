@@ -10,6 +10,7 @@
 #   kunit         the DRM KUnit suites on the test kernel: lockdep, KASAN
 #                 and the other debug options together (each case a test)
 #   guest-test    userspace tests in a QEMU guest on the same kernel
+#   guest-bounce  the virtio-gpu tests again, behind bounce buffers (swiotlb)
 #   lint          checkpatch, kernel-doc, sparse, W=1 on the diff
 # A skipped test counts as failed unless mk/required-results allows it.
 . "$(dirname "$0")/lib.sh"
@@ -43,6 +44,7 @@ stage patches patches_stage
 stage compile-test bash "$REPO/mk/compile-test.sh"
 stage kunit bash "$REPO/mk/kunit.sh"
 stage guest-test bash "$REPO/mk/guest.sh"
+stage guest-bounce env GUEST_VARIANT=bounce bash "$REPO/mk/guest.sh"
 stage lint bash "$REPO/mk/lint.sh"
 
 echo

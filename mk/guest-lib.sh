@@ -15,6 +15,8 @@ guest_mem=${GUEST_MEM:-256M}
 guest_smp=${GUEST_SMP:-2}
 guest_zram=${GUEST_ZRAM:-384M}
 guest_hostmem=${GUEST_HOSTMEM:-1G}
+# More properties of the virtio-gpu device (",name=value...")
+guest_gpu_opts=
 
 # guest_configure DIR [FRAGMENT]: DIR/.config for the guest kernel, from
 # FRAGMENT (default mk/configs/guest.config). With KSRC set (another tree,
@@ -59,7 +61,7 @@ guest_run() {
 		-bios qboot.rom -serial stdio \
 		-kernel "$kernel" -initrd "$initrd" \
 		-append "console=ttyS0 panic=-1 printk.devkmsg=on $cmdline" \
-		-device virtio-gpu-pci,max_hostmem="$guest_hostmem" \
+		-device virtio-gpu-pci,max_hostmem="$guest_hostmem$guest_gpu_opts" \
 		< /dev/null > "$log" 2>&1 || rc=$?
 	return $rc
 }

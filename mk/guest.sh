@@ -20,6 +20,13 @@
 # GUEST_FILTER   kselftest harness options for every test program, with
 #                commas for spaces (e.g. "-v,vgem" or "-t,many_alive")
 # GUEST_CMDLINE  more kernel parameters (e.g. initcall_blacklist=vgem_init)
+# GUEST_VARIANT  another guest set-up, with its own lines in
+#                mk/required-results (guest@VARIANT, device@VARIANT):
+#                bounce   virtio-gpu behind bounce buffers (swiotlb=force,
+#                         iommu_platform=on), as confidential guests have
+#                         it; only the virtgpu tests of drm_reclaim run
+#                latency  the benchmark drm_reclaim_latency alone (make
+#                         bench), without kmemleak
 # shellcheck source-path=SCRIPTDIR
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/guest-lib.sh"
@@ -27,12 +34,34 @@ with_build_lock "$0" "$@"
 # shellcheck disable=SC2086 # a list of packages
 need_packages $GUEST_PACKAGES
 
-name=guest-test
-build=$OUT/guest
+variant=${GUEST_VARIANT:-}
+# Benchmarks, which only their variant runs
+benchmarks="drm_reclaim_latency"
+programs=
+filter=${GUEST_FILTER:-}
+kmemleak=on
+extra_cmdline=
+case "$variant" in
+"") name=guest-test ;;
+latency)
+	name=guest-latency
+	programs=drm_reclaim_latency
+	kmemleak=off
+	;;
+bounce)
+	name=guest-bounce
+	programs=drm_reclaim
+	filter=${GUEST_FILTER:--f,virtgpu}
+	extra_cmdline="swiotlb=force"
+	guest_gpu_opts=",iommu_platform=on"
+	;;
+*) die "unknown GUEST_VARIANT $variant" ;;
+esac
+build=$OUT/guest${variant:+-$variant}
 kernel=$TEST_KERNEL
-log=$OUT/guest.log
-dmesg_log=$OUT/guest-dmesg.log
-build_log=$OUT/guest-build.log
+log=$build.log
+dmesg_log=$build-dmesg.log
+build_log=$build-build.log
 zram=$guest_zram
 guest_timeout=${GUEST_TIMEOUT:-900}
 selftests=tools/testing/selftests/drm
@@ -79,15 +108,29 @@ msg "packing the initramfs"
 root=$build/initramfs
 guest_initramfs_root "$root" "$REPO/mk/guest/init"
 mkdir -p "$root/tests"
-find "$build/selftests" -maxdepth 1 -type f -perm -u+x -exec cp {} "$root/tests/" \;
+if [ -n "$programs" ]; then
+	for p in $programs; do
+		cp "$build/selftests/$p" "$root/tests/"
+	done
+else
+	find "$build/selftests" -maxdepth 1 -type f -perm -u+x -exec cp {} "$root/tests/" \;
+	for p in $benchmarks; do
+		rm -f "$root/tests/$p"
+	done
+fi
 [ -n "$(ls -A "$root/tests")" ] || fail "no test programs in $build/selftests"
+# vgem is a module, so that the tests can unload and load it again.
+mkdir -p "$root/lib/modules"
+strip --strip-debug -o "$root/lib/modules/vgem.ko" \
+	"$kernel/drivers/gpu/drm/vgem/vgem.ko" ||
+	fail "no vgem.ko in $kernel (CONFIG_DRM_VGEM=m)"
 guest_pack_initramfs "$root" "$build/initramfs.cpio.gz"
 build_time=$((SECONDS - start))
 
 msg "booting the guest (log: $log)"
-cmdline="kunit.enable=0 kmemleak=on oops=panic guesttest.zram=$zram"
-[ -n "${GUEST_FILTER:-}" ] && cmdline+=" guesttest.filter=$GUEST_FILTER"
-cmdline+=" ${GUEST_CMDLINE:-}"
+cmdline="kunit.enable=0 kmemleak=$kmemleak oops=panic guesttest.zram=$zram"
+[ -n "$filter" ] && cmdline+=" guesttest.filter=$filter"
+cmdline+=" $extra_cmdline ${GUEST_CMDLINE:-}"
 boot=$SECONDS
 rc=0
 guest_run "$kernel/arch/x86/boot/bzImage" "$build/initramfs.cpio.gz" \
@@ -98,7 +141,7 @@ msg "build $build_time s (kernel $kernel_time s), guest $run_time s"
 [ $rc -ne 0 ] && [ $rc -ne 124 ] && msg "qemu exited with $rc"
 
 counts=$(python3 "$REPO/mk/results.py" guest "$log" "$dmesg_log" \
-	"$REPO/mk/required-results") ||
+	"$REPO/mk/required-results" "$variant") ||
 	fail "cannot parse $log"
 printf '%s\n' "$counts" | sed '$d'
 read -r passed failed skipped < <(printf '%s\n' "$counts" | tail -n 1)

@@ -3,7 +3,7 @@
 """Count the results of a test boot and check them against the required list.
 
 Usage: results.py kunit LOG REQUIRED
-       results.py guest LOG DMESG_OUT REQUIRED
+       results.py guest LOG DMESG_OUT REQUIRED [VARIANT]
 
 kunit: LOG is the serial console of a KUnit boot (KTAP, with kernel
 messages in between). Every test without subtests counts, a parameter of a
@@ -24,6 +24,10 @@ REQUIRED (mk/required-results) lists what must have run:
     kunit SUITE MIN_CASES      a suite with at least MIN_CASES top-level cases
     guest PROGRAM MIN_RESULTS  a guest test program with at least that many
     device DRIVER              a DRM device the guest must have
+    guest@VARIANT ..., device@VARIANT ...
+                               the same for a guest variant (make guest-test
+                               GUEST_VARIANT=VARIANT); the lines without one
+                               are for the default guest
     skip TEST REASON...        TEST (a shell pattern: SUITE.CASE[.PARAM] or a
                                kselftest name) may skip, for REASON
 
@@ -40,22 +44,27 @@ import sys
 TIMESTAMP = re.compile(r'^\[\s*\d+\.\d+\]\s?')
 
 
-def read_required(path):
+def read_required(path, variant=''):
     req = {'kunit': {}, 'guest': {}, 'device': [], 'skip': []}
     with open(path) as f:
         for n, line in enumerate(f, 1):
             words = line.split('#', 1)[0].split()
             if not words:
                 continue
-            what = words[0]
-            if what in ('kunit', 'guest') and len(words) == 3:
-                req[what][words[1]] = int(words[2])
-            elif what == 'device' and len(words) == 2:
-                req['device'].append(words[1])
-            elif what == 'skip' and len(words) >= 3:
-                req['skip'].append(words[1])
-            else:
+            what, _, cfg = words[0].partition('@')
+            if not ((what in ('kunit', 'guest') and len(words) == 3) or
+                    (what == 'device' and len(words) == 2) or
+                    (what == 'skip' and len(words) >= 3)) or \
+               (cfg and what not in ('guest', 'device')):
                 sys.exit('%s:%d: bad line: %s' % (path, n, line.rstrip()))
+            if what in ('guest', 'device') and cfg != variant:
+                continue
+            if what in ('kunit', 'guest'):
+                req[what][words[1]] = int(words[2])
+            elif what == 'device':
+                req['device'].append(words[1])
+            else:
+                req['skip'].append(words[1])
     return req
 
 
@@ -223,8 +232,8 @@ PLAN = re.compile(r'^1\.\.(\d+)')
 RESULT = re.compile(r'^(not ok|ok) (\d+) ?([^#]*?)\s*(?:#\s*(\S+)(.*))?$')
 
 
-def guest(log, dmesg_out, required):
-    req = read_required(required)
+def guest(log, dmesg_out, required, variant=''):
+    req = read_required(required, variant)
     count = Counter(req)
     with open(log, errors='replace') as f:
         lines = [line.rstrip('\r\n').replace('\r', '') for line in f]
@@ -339,8 +348,8 @@ def guest(log, dmesg_out, required):
 def main():
     if len(sys.argv) == 4 and sys.argv[1] == 'kunit':
         kunit(sys.argv[2], sys.argv[3])
-    elif len(sys.argv) == 5 and sys.argv[1] == 'guest':
-        guest(sys.argv[2], sys.argv[3], sys.argv[4])
+    elif len(sys.argv) in (5, 6) and sys.argv[1] == 'guest':
+        guest(*sys.argv[2:])
     else:
         sys.exit(__doc__)
 
