@@ -56,6 +56,23 @@ static inline int drm_driver_name(int fd, char *name, size_t len)
 }
 
 /*
+ * Write @val to the file @path, e.g. in sysfs, debugfs or /proc. Returns 0 or
+ * a negative errno. Async-signal-safe.
+ */
+static inline int drm_write_file(const char *path, const char *val)
+{
+	int fd, ret = 0;
+
+	fd = open(path, O_WRONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	if (write(fd, val, strlen(val)) < 0)
+		ret = -errno;
+	close(fd);
+	return ret;
+}
+
+/*
  * Open the primary node (/dev/dri/cardN) of the first device driven by
  * @driver. Returns the file descriptor, or -ENODEV if there is none.
  * Dumb buffers are a KMS interface: their ioctls are refused on render nodes.

@@ -1055,20 +1055,6 @@ TEST_F(virtgpu, madvise_bad_input)
 	ASSERT_EQ(0, drm_dumb_destroy(self->fd, &bo));
 }
 
-/* Write @val to the sysfs file @path. Returns 0 or a negative errno. */
-static int sysfs_write(const char *path, const char *val)
-{
-	int fd, ret = 0;
-
-	fd = open(path, O_WRONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	if (write(fd, val, strlen(val)) < 0)
-		ret = -errno;
-	close(fd);
-	return ret;
-}
-
 /* The name of the PCI device behind the DRM device of @fd, e.g. 0000:00:02.0 */
 static int drm_pci_name(int fd, char *name, size_t len)
 {
@@ -1145,7 +1131,7 @@ TEST_F_TIMEOUT(virtgpu, unbind_rebind, 300)
 			close(self->fd);
 			self->fd = -1;
 		}
-		ASSERT_EQ(0, sysfs_write(VIRTIO_PCI "unbind", pci));
+		ASSERT_EQ(0, drm_write_file(VIRTIO_PCI "unbind", pci));
 		if (round) {
 			/* The last references go after the unplug. */
 			for (i = 0; i < UNBIND_BOS; i++)
@@ -1154,7 +1140,7 @@ TEST_F_TIMEOUT(virtgpu, unbind_rebind, 300)
 			self->fd = -1;
 		}
 		ASSERT_EQ(-ENODEV, drm_open_driver("virtio_gpu"));
-		ASSERT_EQ(0, sysfs_write(VIRTIO_PCI "bind", pci));
+		ASSERT_EQ(0, drm_write_file(VIRTIO_PCI "bind", pci));
 
 		self->fd = drm_wait_driver("virtio_gpu");
 		ASSERT_LE(0, self->fd)

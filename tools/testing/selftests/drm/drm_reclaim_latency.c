@@ -287,24 +287,10 @@ static int find_vgem(char *card, size_t len)
 	return 0;
 }
 
-/* Write @val to the file @path; 0 or a negative errno. */
-static int write_file(const char *path, const char *val)
-{
-	int fd, ret = 0;
-
-	fd = open(path, O_WRONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	if (write(fd, val, strlen(val)) < 0)
-		ret = -errno;
-	close(fd);
-	return ret;
-}
-
 /* Write 0 or 1 to wait_kswapd_only; async-signal-safe. */
 static int knob_write(bool on)
 {
-	return write_file(knob_path, on ? "1\n" : "0\n");
+	return drm_write_file(knob_path, on ? "1\n" : "0\n");
 }
 
 /* Kill the pressure child and reset the knob; async-signal-safe. */
@@ -573,7 +559,7 @@ static pid_t start_pressure(enum phase phase, size_t size)
 	prctl(PR_SET_PDEATHSIG, SIGKILL);
 	if (getppid() != parent)
 		_exit(KSFT_FAIL);
-	write_file("/proc/self/oom_score_adj", "1000");
+	drm_write_file("/proc/self/oom_score_adj", "1000");
 
 	if (phase == PHASE_ANON)
 		anon_pressure(size);
@@ -1094,7 +1080,7 @@ int main(int argc, char **argv)
 	if (mlockall(MCL_CURRENT))
 		ksft_print_msg("mlockall: %s: the probe may fault itself\n",
 			       strerror(errno));
-	write_file("/proc/self/oom_score_adj", "-1000");
+	drm_write_file("/proc/self/oom_score_adj", "-1000");
 
 	atexit(cleanup);
 	set_signals(on_signal);
