@@ -99,6 +99,7 @@ struct drm_virtgpu_execbuffer {
 #define VIRTGPU_PARAM_CONTEXT_INIT 6 /* DRM_VIRTGPU_CONTEXT_INIT */
 #define VIRTGPU_PARAM_SUPPORTED_CAPSET_IDs 7 /* Bitmask of supported capability set ids */
 #define VIRTGPU_PARAM_EXPLICIT_DEBUG_NAME 8 /* Ability to set debug name from userspace */
+#define VIRTGPU_PARAM_MADVISE 9 /* DRM_VIRTGPU_MADVISE */
 
 struct drm_virtgpu_getparam {
 	__u64 param;
@@ -233,7 +234,31 @@ struct drm_virtgpu_context_init {
  * purged: for them the ioctl changes nothing and reports @retained = 1.
  *
  * Errors: -ENOENT for an unknown @bo_handle, -EINVAL for an unknown @madv
- * value or a nonzero @pad.
+ * value or a nonzero @pad, -EINTR if a signal came while waiting for the
+ * buffer object. A kernel without the ioctl fails it with -EINVAL as well:
+ * userspace tells the two apart with &DRM_IOCTL_VIRTGPU_GETPARAM of
+ * %VIRTGPU_PARAM_MADVISE, which gives 1 where the ioctl exists.
+ *
+ * Idle buffer objects may also be evicted to swap under memory pressure,
+ * whatever their advice, and come back on their next use. So the ioctls
+ * that use a buffer object (execbuffer, transfers, PRIME export, a commit
+ * that displays it) may now fail with -ENOMEM when its pages cannot be
+ * brought back, -EINTR (or a restart) when a signal came while waiting for
+ * it, and -EINVAL when it is marked %VIRTGPU_MADV_DONTNEED or purged.
+ *
+ * A cache of free buffers, as a userspace driver keeps one, uses it so::
+ *
+ *	// A buffer goes into the cache: its contents are not needed.
+ *	struct drm_virtgpu_madvise arg = {
+ *		.bo_handle = handle,
+ *		.madv = VIRTGPU_MADV_DONTNEED,
+ *	};
+ *	ioctl(fd, DRM_IOCTL_VIRTGPU_MADVISE, &arg);
+ *
+ *	// It comes out of the cache again, before any use.
+ *	arg.madv = VIRTGPU_MADV_WILLNEED;
+ *	if (ioctl(fd, DRM_IOCTL_VIRTGPU_MADVISE, &arg) || !arg.retained)
+ *		// purged: close the handle, create a new buffer
  */
 struct drm_virtgpu_madvise {
 	/** @bo_handle: Handle of the buffer object. */

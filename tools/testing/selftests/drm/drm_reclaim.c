@@ -293,14 +293,25 @@ static int virtgpu_madvise(int fd, uint32_t handle, uint32_t madv,
 	return ret;
 }
 
+/* DRM_IOCTL_VIRTGPU_GETPARAM: 0 and the value in @value, or a negative errno */
+static int virtgpu_getparam(int fd, uint64_t param, int *value)
+{
+	struct drm_virtgpu_getparam arg = {
+		.param = param,
+		.value = (uintptr_t)value,
+	};
+
+	*value = -1;
+	return drm_ioctl(fd, DRM_IOCTL_VIRTGPU_GETPARAM, &arg);
+}
+
 /* Whether the host renders with virgl (3D) */
 static bool virtgpu_has_3d(int fd)
 {
-	struct drm_virtgpu_getparam arg = { .param = VIRTGPU_PARAM_3D_FEATURES };
-	int value = 0;
+	int value;
 
-	arg.value = (uintptr_t)&value;
-	return !drm_ioctl(fd, DRM_IOCTL_VIRTGPU_GETPARAM, &arg) && value;
+	return !virtgpu_getparam(fd, VIRTGPU_PARAM_3D_FEATURES, &value) &&
+	       value > 0;
 }
 
 static bool is_virtio_gpu(int fd)
@@ -1008,6 +1019,20 @@ TEST_F(virtgpu, madvise_dontneed_rejected)
 	ASSERT_EQ(1, retained);
 	ASSERT_EQ(0, bo_to_host(self->fd, &bo));
 	ASSERT_EQ(0, drm_dumb_destroy(self->fd, &bo));
+}
+
+/*
+ * Userspace can discover the ioctl: VIRTGPU_PARAM_MADVISE gives 1, and a
+ * parameter the kernel does not know fails with -EINVAL, as the ioctl itself
+ * does on a kernel without it.
+ */
+TEST_F(virtgpu, madvise_param)
+{
+	int value;
+
+	ASSERT_EQ(0, virtgpu_getparam(self->fd, VIRTGPU_PARAM_MADVISE, &value));
+	EXPECT_EQ(1, value);
+	EXPECT_EQ(-EINVAL, virtgpu_getparam(self->fd, 0x7fffffff, &value));
 }
 
 /*
