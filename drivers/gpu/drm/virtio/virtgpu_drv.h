@@ -302,6 +302,22 @@ struct virtio_gpu_device {
 
 	struct work_struct config_changed_work;
 
+	/*
+	 * Runs the dequeue works of both virtqueues, which signal the fences
+	 * that memory reclaim may wait for: WQ_MEM_RECLAIM, so that they make
+	 * progress when memory is short.
+	 */
+	struct workqueue_struct *vq_wq;
+
+	/*
+	 * EDID responses, copied by the ctrlq dequeue work for edid_work,
+	 * which parses them (that allocates); edid_pending has a bit per
+	 * scanout. Protected by display_info_lock.
+	 */
+	struct virtio_gpu_resp_edid *edid_resps;
+	unsigned long edid_pending;
+	struct work_struct edid_work;
+
 	struct work_struct obj_free_work;
 	spinlock_t obj_free_lock;
 	struct list_head obj_free_list;
@@ -461,6 +477,7 @@ void virtio_gpu_ctrl_ack(struct virtqueue *vq);
 void virtio_gpu_cursor_ack(struct virtqueue *vq);
 void virtio_gpu_dequeue_ctrl_func(struct work_struct *work);
 void virtio_gpu_dequeue_cursor_func(struct work_struct *work);
+void virtio_gpu_edid_work_func(struct work_struct *work);
 void virtio_gpu_notify(struct virtio_gpu_device *vgdev);
 
 int

@@ -117,6 +117,11 @@ static void virtio_gpu_get_capsets(struct virtio_gpu_device *vgdev,
 	vgdev->num_capsets = num_capsets;
 }
 
+static void virtio_gpu_destroy_wq(struct drm_device *dev, void *wq)
+{
+	destroy_workqueue(wq);
+}
+
 int virtio_gpu_init(struct virtio_device *vdev, struct drm_device *dev)
 {
 	struct virtqueue_info vqs_info[] = {
@@ -160,6 +165,15 @@ int virtio_gpu_init(struct virtio_device *vdev, struct drm_device *dev)
 	INIT_LIST_HEAD(&vgdev->cap_cache);
 	INIT_WORK(&vgdev->config_changed_work,
 		  virtio_gpu_config_changed_work_func);
+	INIT_WORK(&vgdev->edid_work, virtio_gpu_edid_work_func);
+
+	vgdev->vq_wq = alloc_ordered_workqueue("virtio_gpu_vq",
+					       WQ_MEM_RECLAIM | WQ_HIGHPRI);
+	if (!vgdev->vq_wq)
+		return -ENOMEM;
+	ret = drmm_add_action_or_reset(dev, virtio_gpu_destroy_wq, vgdev->vq_wq);
+	if (ret)
+		return ret;
 
 	INIT_WORK(&vgdev->obj_free_work,
 		  virtio_gpu_array_put_free_work);
@@ -243,6 +257,15 @@ int virtio_gpu_init(struct virtio_device *vdev, struct drm_device *dev)
 	} else {
 		DRM_INFO("number of scanouts: %d\n", num_scanouts);
 	}
+	if (vgdev->has_edid) {
+		vgdev->edid_resps = drmm_kcalloc(dev, vgdev->num_scanouts,
+						 sizeof(*vgdev->edid_resps),
+						 GFP_KERNEL);
+		if (!vgdev->edid_resps) {
+			ret = -ENOMEM;
+			goto err_scanouts;
+		}
+	}
 
 	virtio_cread_le(vgdev->vdev, struct virtio_gpu_config,
 			num_capsets, &num_capsets);
@@ -265,6 +288,8 @@ int virtio_gpu_init(struct virtio_device *vdev, struct drm_device *dev)
 		virtio_gpu_notify(vgdev);
 		wait_event_timeout(vgdev->resp_wq, !vgdev->display_info_pending,
 				   5 * HZ);
+		/* The EDIDs came before the display info: parse them now. */
+		flush_work(&vgdev->edid_work);
 	}
 	return 0;
 
@@ -296,6 +321,7 @@ void virtio_gpu_deinit(struct drm_device *dev)
 	flush_work(&vgdev->ctrlq.dequeue_work);
 	flush_work(&vgdev->cursorq.dequeue_work);
 	flush_work(&vgdev->config_changed_work);
+	flush_work(&vgdev->edid_work);
 	virtio_reset_device(vgdev->vdev);
 	virtio_gpu_reclaim_vbufs(vgdev);
 	vgdev->vdev->config->del_vqs(vgdev->vdev);

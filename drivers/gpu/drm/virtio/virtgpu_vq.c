@@ -58,7 +58,7 @@ void virtio_gpu_ctrl_ack(struct virtqueue *vq)
 	struct drm_device *dev = vq->vdev->priv;
 	struct virtio_gpu_device *vgdev = dev->dev_private;
 
-	schedule_work(&vgdev->ctrlq.dequeue_work);
+	queue_work(vgdev->vq_wq, &vgdev->ctrlq.dequeue_work);
 }
 
 void virtio_gpu_cursor_ack(struct virtqueue *vq)
@@ -66,7 +66,7 @@ void virtio_gpu_cursor_ack(struct virtqueue *vq)
 	struct drm_device *dev = vq->vdev->priv;
 	struct virtio_gpu_device *vgdev = dev->dev_private;
 
-	schedule_work(&vgdev->cursorq.dequeue_work);
+	queue_work(vgdev->vq_wq, &vgdev->cursorq.dequeue_work);
 }
 
 int virtio_gpu_alloc_vbufs(struct virtio_gpu_device *vgdev)
@@ -239,6 +239,7 @@ void virtio_gpu_dequeue_ctrl_func(struct work_struct *work)
 	struct list_head reclaim_list;
 	struct virtio_gpu_vbuffer *entry, *tmp;
 	struct virtio_gpu_ctrl_hdr *resp;
+	bool fence_cookie;
 	u64 fence_id;
 
 	INIT_LIST_HEAD(&reclaim_list);
@@ -250,6 +251,12 @@ void virtio_gpu_dequeue_ctrl_func(struct work_struct *work)
 	} while (!virtqueue_enable_cb(vgdev->ctrlq.vq));
 	spin_unlock(&vgdev->ctrlq.qlock);
 
+	/*
+	 * This signals the fences that memory reclaim waits for: nothing in
+	 * here, the response callbacks included, may allocate memory with
+	 * reclaim or wait for a fence. Lockdep checks it.
+	 */
+	fence_cookie = dma_fence_begin_signalling();
 	list_for_each_entry(entry, &reclaim_list, list) {
 		resp = (struct virtio_gpu_ctrl_hdr *)entry->resp_buf;
 
@@ -272,6 +279,7 @@ void virtio_gpu_dequeue_ctrl_func(struct work_struct *work)
 		if (entry->resp_cb)
 			entry->resp_cb(vgdev, entry);
 	}
+	dma_fence_end_signalling(fence_cookie);
 	wake_up(&vgdev->ctrlq.ack_queue);
 
 	list_for_each_entry_safe(entry, tmp, &reclaim_list, list) {
@@ -864,6 +872,48 @@ static int virtio_get_edid_block(void *data, u8 *buf,
 	return 0;
 }
 
+/*
+ * Parse the EDIDs that came in, outside the ctrlq dequeue work: that
+ * allocates, and the dequeue work signals fences that reclaim waits for.
+ */
+void virtio_gpu_edid_work_func(struct work_struct *work)
+{
+	struct virtio_gpu_device *vgdev =
+		container_of(work, struct virtio_gpu_device, edid_work);
+	const struct drm_edid *new_edid, *old_edid;
+	struct virtio_gpu_resp_edid *resp;
+	struct virtio_gpu_output *output;
+	unsigned int scanout;
+
+	resp = kmalloc(sizeof(*resp), GFP_KERNEL);
+	if (!resp)
+		return;
+
+	for (scanout = 0; scanout < vgdev->num_scanouts; scanout++) {
+		spin_lock(&vgdev->display_info_lock);
+		if (!__test_and_clear_bit(scanout, &vgdev->edid_pending)) {
+			spin_unlock(&vgdev->display_info_lock);
+			continue;
+		}
+		memcpy(resp, &vgdev->edid_resps[scanout], sizeof(*resp));
+		spin_unlock(&vgdev->display_info_lock);
+
+		output = vgdev->outputs + scanout;
+		new_edid = drm_edid_read_custom(&output->conn,
+						virtio_get_edid_block, resp);
+		drm_edid_connector_update(&output->conn, new_edid);
+
+		spin_lock(&vgdev->display_info_lock);
+		old_edid = output->drm_edid;
+		output->drm_edid = new_edid;
+		spin_unlock(&vgdev->display_info_lock);
+
+		drm_edid_free(old_edid);
+	}
+	kfree(resp);
+	wake_up(&vgdev->resp_wq);
+}
+
 static void virtio_gpu_cmd_get_edid_cb(struct virtio_gpu_device *vgdev,
 				       struct virtio_gpu_vbuffer *vbuf)
 {
@@ -872,23 +922,16 @@ static void virtio_gpu_cmd_get_edid_cb(struct virtio_gpu_device *vgdev,
 	struct virtio_gpu_resp_edid *resp =
 		(struct virtio_gpu_resp_edid *)vbuf->resp_buf;
 	uint32_t scanout = le32_to_cpu(cmd->scanout);
-	struct virtio_gpu_output *output;
-	const struct drm_edid *new_edid, *old_edid;
 
-	if (scanout >= vgdev->num_scanouts)
+	if (scanout >= vgdev->num_scanouts || !vgdev->edid_resps)
 		return;
-	output = vgdev->outputs + scanout;
 
-	new_edid = drm_edid_read_custom(&output->conn, virtio_get_edid_block, resp);
-	drm_edid_connector_update(&output->conn, new_edid);
-
+	/* Copy it for virtio_gpu_edid_work_func(): no allocation here. */
 	spin_lock(&vgdev->display_info_lock);
-	old_edid = output->drm_edid;
-	output->drm_edid = new_edid;
+	memcpy(&vgdev->edid_resps[scanout], resp, sizeof(*resp));
+	__set_bit(scanout, &vgdev->edid_pending);
 	spin_unlock(&vgdev->display_info_lock);
-
-	drm_edid_free(old_edid);
-	wake_up(&vgdev->resp_wq);
+	schedule_work(&vgdev->edid_work);
 }
 
 int virtio_gpu_cmd_get_display_info(struct virtio_gpu_device *vgdev)

@@ -17,6 +17,7 @@
  */
 
 #define _GNU_SOURCE
+#include <dirent.h>
 #include <setjmp.h>
 #include <signal.h>
 #include <stdint.h>
@@ -1115,6 +1116,45 @@ static int drm_wait_driver(const char *driver)
 			usleep(100 * 1000);
 	}
 	return fd;
+}
+
+/*
+ * The fences that reclaim waits for are signalled from the virtqueues'
+ * dequeue works: they run on a WQ_MEM_RECLAIM workqueue, whose rescuer
+ * thread ("kworker/R-" and the workqueue's name in /proc/PID/comm, or the
+ * first 15 characters of it) makes progress when no new worker can be
+ * created.
+ */
+TEST_F(virtgpu, reclaim_workqueue)
+{
+	const char *rescuer = "kworker/R-virtio_gpu_vq";
+	char path[64], comm[32];
+	bool found = false;
+	struct dirent *de;
+	DIR *proc;
+	FILE *f;
+
+	proc = opendir("/proc");
+	ASSERT_NE(NULL, proc);
+	while (!found && (de = readdir(proc))) {
+		if (de->d_name[0] < '1' || de->d_name[0] > '9')
+			continue;
+		snprintf(path, sizeof(path), "/proc/%s/comm", de->d_name);
+		f = fopen(path, "r");
+		if (!f)
+			continue;
+		if (fgets(comm, sizeof(comm), f)) {
+			comm[strcspn(comm, "\n")] = '\0';
+			/* The whole name, or as much as a comm holds */
+			found = strlen(comm) >= 15 &&
+				!strncmp(comm, rescuer, strlen(comm));
+		}
+		fclose(f);
+	}
+	closedir(proc);
+	EXPECT_TRUE(found)
+		TH_LOG("no rescuer %s: virtio-gpu's fences need a WQ_MEM_RECLAIM workqueue",
+		       rescuer);
 }
 
 #define VIRTIO_PCI	"/sys/bus/pci/drivers/virtio-pci/"
