@@ -167,20 +167,22 @@ int virtio_gpu_init(struct virtio_device *vdev, struct drm_device *dev)
 		  virtio_gpu_config_changed_work_func);
 	INIT_WORK(&vgdev->edid_work, virtio_gpu_edid_work_func);
 
-	vgdev->vq_wq = alloc_ordered_workqueue("virtio_gpu_vq",
-					       WQ_MEM_RECLAIM | WQ_HIGHPRI);
-	if (!vgdev->vq_wq)
-		return -ENOMEM;
-	ret = drmm_add_action_or_reset(dev, virtio_gpu_destroy_wq, vgdev->vq_wq);
-	if (ret)
-		return ret;
-
 	INIT_WORK(&vgdev->obj_free_work,
 		  virtio_gpu_array_put_free_work);
 	INIT_LIST_HEAD(&vgdev->obj_free_list);
 	spin_lock_init(&vgdev->obj_free_lock);
 	init_llist_head(&vgdev->unref_list);
 	INIT_WORK(&vgdev->unref_work, virtio_gpu_object_unref_work);
+
+	vgdev->vq_wq = alloc_ordered_workqueue("virtio_gpu_vq",
+					       WQ_MEM_RECLAIM | WQ_HIGHPRI);
+	if (!vgdev->vq_wq) {
+		ret = -ENOMEM;
+		goto err_vqs;
+	}
+	ret = drmm_add_action_or_reset(dev, virtio_gpu_destroy_wq, vgdev->vq_wq);
+	if (ret)
+		goto err_vqs;
 
 #ifdef __LITTLE_ENDIAN
 	if (virtio_has_feature(vgdev->vdev, VIRTIO_GPU_F_VIRGL))
@@ -336,6 +338,8 @@ void virtio_gpu_release(struct drm_device *dev)
 
 	/* Objects freed after virtio_gpu_deinit() */
 	flush_work(&vgdev->unref_work);
+	/* An EDID that came in while virtio_gpu_deinit() reset the device */
+	flush_work(&vgdev->edid_work);
 	virtio_gpu_modeset_fini(vgdev);
 	virtio_gpu_free_vbufs(vgdev);
 	virtio_gpu_cleanup_cap_cache(vgdev);
