@@ -229,6 +229,40 @@ static inline uint32_t drm_pattern_2to1(uint32_t seed, uint64_t offset)
 	return (seed * 0x9e3779b1u) ^ (uint32_t)(offset / 4096) ^ 0xa5a5a5a5u;
 }
 
+/* A bijection of the 15-bit values: odd multipliers and xorshifts */
+static inline uint32_t drm_perm15(uint32_t x)
+{
+	x = (x * 0x5bd1u) & 0x7fff;
+	x ^= x >> 7;
+	x = (x * 0x2c1bu) & 0x7fff;
+	return x ^ (x >> 8);
+}
+
+/*
+ * Contents that zram (LZO) compresses about 2:1, like drm_pattern_2to1(),
+ * in which no two 32-bit words are equal: a word moved anywhere, also
+ * within a page, is noticed. Page p of the buffer of @seed gets the number
+ * h = seed * 4096 + p (21 bits), and its word k (0..511) of the first half
+ * is X | Y << 16, with X = 0x8000 | perm(h >> 6) the same for the page and
+ * Y = perm((h & 63) << 9 | k), 15 bits. Word k of the second half is Y | X
+ * << 16: the second half is the first one shifted by two bytes, which LZO
+ * stores as one match, while the first half has no repeated four bytes.
+ * The first-half words have bit 15 set, the second-half ones bit 31, and
+ * (X, Y) gives h and k back: every word differs from every other of the
+ * buffers of seeds that differ modulo 512, up to 16 MiB each (a larger
+ * buffer shares numbers with the next size / 16 MiB - 1 seeds). No word is
+ * zero.
+ */
+static inline uint32_t drm_pattern_unique(uint32_t seed, uint64_t offset)
+{
+	uint32_t h = (seed * 4096u + (uint32_t)(offset / 4096)) & 0x1fffff;
+	uint32_t k = (offset % 4096) / 4;
+	uint32_t x = 0x8000 | drm_perm15(h >> 6);
+	uint32_t y = drm_perm15((h & 63) << 9 | (k & 511));
+
+	return k < 512 ? x | y << 16 : y | x << 16;
+}
+
 typedef uint32_t (*drm_pattern_fn)(uint32_t seed, uint64_t offset);
 
 /*
@@ -290,6 +324,17 @@ static inline int64_t drm_check_2to1(const void *map, uint64_t size,
 				     uint32_t seed, uint32_t *found)
 {
 	return drm_check_pattern(map, size, seed, found, drm_pattern_2to1);
+}
+
+static inline void drm_fill_unique(void *map, uint64_t size, uint32_t seed)
+{
+	drm_fill_pattern(map, size, seed, drm_pattern_unique);
+}
+
+static inline int64_t drm_check_unique(const void *map, uint64_t size,
+				       uint32_t seed, uint32_t *found)
+{
+	return drm_check_pattern(map, size, seed, found, drm_pattern_unique);
 }
 
 #endif /* __SELFTESTS_DRM_HELPERS_H__ */

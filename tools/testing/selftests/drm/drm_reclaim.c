@@ -39,12 +39,12 @@
 
 #define ASSERT_CONTENTS(map, size, seed) do {				\
 	uint32_t __seed = (seed), __found = 0;				\
-	int64_t __bad = drm_check_2to1(map, size, __seed, &__found);	\
+	int64_t __bad = drm_check_unique(map, size, __seed, &__found);	\
 									\
 	ASSERT_EQ(-1, __bad) {						\
 		TH_LOG("buffer %u: word at offset %lld is 0x%08x, expected 0x%08x", \
 		       __seed, (long long)__bad, __found,		\
-		       drm_pattern_2to1(__seed, __bad));			\
+		       drm_pattern_unique(__seed, __bad));			\
 	}								\
 } while (0)
 
@@ -435,7 +435,7 @@ TEST_F_TIMEOUT(reclaim, overcommit, 900)
 			TH_LOG("buffer %u of %u", i, n);
 		ASSERT_EQ(size, bo[i].size);
 		ASSERT_EQ(0, drm_dumb_map(self->fd, &bo[i]));
-		drm_fill_2to1(bo[i].map, size, i);
+		drm_fill_unique(bo[i].map, size, i);
 		ASSERT_EQ(0, bo_to_host(self->fd, &bo[i])) TH_LOG("buffer %u", i);
 		if (i % 2)
 			ASSERT_EQ(0, drm_dumb_unmap(&bo[i]));
@@ -484,12 +484,12 @@ TEST_F_TIMEOUT(reclaim, shrink_debugfs, 120)
 
 	ASSERT_EQ(0, bo_create(self->fd, size, &bo));
 	ASSERT_EQ(0, drm_dumb_map(self->fd, &bo));
-	drm_fill_2to1(bo.map, size, 5);
+	drm_fill_unique(bo.map, size, 5);
 	ASSERT_EQ(0, bo_to_host(self->fd, &bo));
 	if (virtgpu) {
 		ASSERT_EQ(0, bo_create(self->fd, size, &gone));
 		ASSERT_EQ(0, drm_dumb_map(self->fd, &gone));
-		drm_fill_2to1(gone.map, size, 6);
+		drm_fill_unique(gone.map, size, 6);
 		ASSERT_EQ(0, bo_to_host(self->fd, &gone));
 		ASSERT_EQ(0, drm_dumb_unmap(&gone));
 		ASSERT_EQ(0, virtgpu_madvise(self->fd, gone.handle,
@@ -585,7 +585,7 @@ TEST_F_TIMEOUT(reclaim, fdinfo_resident, 120)
 
 	ASSERT_EQ(0, bo_create(self->fd, size, &bo));
 	ASSERT_EQ(0, drm_dumb_map(self->fd, &bo));
-	drm_fill_2to1(bo.map, size, 9);
+	drm_fill_unique(bo.map, size, 9);
 	filled = fdinfo_resident_kib(self->fd);
 	ASSERT_LE((long)(size / 1024), filled);
 
@@ -621,7 +621,7 @@ TEST_F_TIMEOUT(reclaim, first_touch, 300)
 
 	ASSERT_EQ(0, bo_create(self->fd, size, &bo));
 	ASSERT_EQ(0, drm_dumb_map(self->fd, &bo));
-	drm_fill_2to1(bo.map, size, 8);
+	drm_fill_unique(bo.map, size, 8);
 	ASSERT_EQ(0, bo_to_host(self->fd, &bo));
 
 	ASSERT_EQ(0, shrink_until_evicted(self->fd, size / PAGE, &st));
@@ -700,7 +700,7 @@ TEST_F_TIMEOUT(virtgpu, host_roundtrip, 300)
 	ASSERT_EQ(0, bo_create(self->fd, size, &bo));
 	height = bo.size / bo.pitch;
 	ASSERT_EQ(0, drm_dumb_map(self->fd, &bo));
-	drm_fill_2to1(bo.map, size, 1);
+	drm_fill_unique(bo.map, size, 1);
 	ASSERT_EQ(0, drm_dumb_unmap(&bo));
 	ASSERT_EQ(0, bo_to_host(self->fd, &bo));
 
@@ -715,7 +715,7 @@ TEST_F_TIMEOUT(virtgpu, host_roundtrip, 300)
 		TH_LOG("the buffer was not evicted in %d rounds of pressure", i);
 
 	ASSERT_EQ(0, drm_dumb_map(self->fd, &bo));
-	drm_fill_2to1(bo.map, size, 2);
+	drm_fill_unique(bo.map, size, 2);
 
 	if (virtgpu_has_3d(self->fd)) {
 		ASSERT_EQ(0, virtgpu_transfer_from_host(self->fd, bo.handle,
@@ -752,9 +752,9 @@ TEST_F_TIMEOUT(virtgpu, write_after_transfer, 300)
 	for (i = 0; i < BOUNCE_BOS; i++) {
 		ASSERT_EQ(0, bo_create(self->fd, size, &bos[i]));
 		ASSERT_EQ(0, drm_dumb_map(self->fd, &bos[i]));
-		drm_fill_2to1(bos[i].map, size, 100 + i);
+		drm_fill_unique(bos[i].map, size, 100 + i);
 		ASSERT_EQ(0, bo_to_host(self->fd, &bos[i]));
-		drm_fill_2to1(bos[i].map, size, 200 + i);
+		drm_fill_unique(bos[i].map, size, 200 + i);
 	}
 
 	ASSERT_EQ(0, shrinker_stats(self->fd, &before));
@@ -892,7 +892,7 @@ TEST_F_TIMEOUT(virtgpu, madvise_purge, 300)
 
 	ASSERT_EQ(0, bo_create(self->fd, size, &bo));
 	ASSERT_EQ(0, drm_dumb_map(self->fd, &bo));
-	drm_fill_2to1(bo.map, size, 3);
+	drm_fill_unique(bo.map, size, 3);
 	ASSERT_EQ(0, bo_to_host(self->fd, &bo));
 	ASSERT_EQ(0, shrinker_stats(self->fd, &before));
 
@@ -945,7 +945,7 @@ TEST_F_TIMEOUT(virtgpu, scanout_pinned, 300)
 				     out.mode.vdisplay, 32, &bo));
 	pages = bo.size / PAGE;
 	ASSERT_EQ(0, drm_dumb_map(self->fd, &bo));
-	drm_fill_2to1(bo.map, bo.size, 7);
+	drm_fill_unique(bo.map, bo.size, 7);
 	ASSERT_EQ(0, drm_dumb_unmap(&bo));
 	ASSERT_EQ(0, virtgpu_transfer_to_host(self->fd, bo.handle,
 					      out.mode.hdisplay,
@@ -1001,7 +1001,7 @@ TEST_F_TIMEOUT(virtgpu, madvise_willneed_keeps, 300)
 
 	ASSERT_EQ(0, bo_create(self->fd, size, &bo));
 	ASSERT_EQ(0, drm_dumb_map(self->fd, &bo));
-	drm_fill_2to1(bo.map, size, 4);
+	drm_fill_unique(bo.map, size, 4);
 	ASSERT_EQ(0, bo_to_host(self->fd, &bo));
 
 	ASSERT_EQ(0, virtgpu_madvise(self->fd, bo.handle, VIRTGPU_MADV_DONTNEED,
@@ -1201,7 +1201,7 @@ TEST_F_TIMEOUT(virtgpu, unbind_rebind, 300)
 		for (i = 0; i < UNBIND_BOS; i++) {
 			ASSERT_EQ(0, bo_create(self->fd, size, &bos[i]));
 			ASSERT_EQ(0, drm_dumb_map(self->fd, &bos[i]));
-			drm_fill_2to1(bos[i].map, size, 300 + i);
+			drm_fill_unique(bos[i].map, size, 300 + i);
 			ASSERT_EQ(0, bo_to_host(self->fd, &bos[i]));
 		}
 		ASSERT_EQ(0, shrink_until_evicted(self->fd,
@@ -1233,7 +1233,7 @@ TEST_F_TIMEOUT(virtgpu, unbind_rebind, 300)
 		/* The new device evicts and swaps in. */
 		ASSERT_EQ(0, bo_create(self->fd, size, &bo));
 		ASSERT_EQ(0, drm_dumb_map(self->fd, &bo));
-		drm_fill_2to1(bo.map, size, 400 + round);
+		drm_fill_unique(bo.map, size, 400 + round);
 		ASSERT_EQ(0, bo_to_host(self->fd, &bo));
 		ASSERT_EQ(0, shrinker_shrink(self->fd, 1UL << 30));
 		ASSERT_EQ(0, shrinker_stats(self->fd, &st));
@@ -1297,7 +1297,7 @@ TEST(vgem_module_reload)
 		for (i = 0; i < RELOAD_BOS; i++) {
 			ASSERT_EQ(0, bo_create(fd, size, &bos[i]));
 			ASSERT_EQ(0, drm_dumb_map(fd, &bos[i]));
-			drm_fill_2to1(bos[i].map, size, 500 + i);
+			drm_fill_unique(bos[i].map, size, 500 + i);
 		}
 		ASSERT_EQ(0, shrink_until_evicted(fd, RELOAD_BOS * size / PAGE,
 						  &st));
