@@ -73,6 +73,25 @@ static size_t mem_total_mib(void)
 	return kib / 1024;
 }
 
+/*
+ * How many of @total_pages pages of buffers must be out of memory once all
+ * of them are filled. Only the GEM shrinker frees the pages of a buffer,
+ * and a buffer is either in memory or evicted; the pages of an evicted
+ * buffer are in the page cache or in swap. What is in memory, buffers and
+ * page cache, fits in MemTotal, so at least the rest was evicted and is in
+ * swap. Far more must go in practice (the kernel, and zram for what it
+ * holds, need memory too), but MemAvailable is no bound: memory that it
+ * does not count comes free under pressure (zsmalloc's partly used pages,
+ * slab caches, the KASAN quarantine), up to 70 MiB of 150 after the
+ * virtio_gpu tests. 0 if everything may fit.
+ */
+static long overcommit_bound(long total_pages)
+{
+	long room = mem_total_mib() * (MIB / PAGE);
+
+	return total_pages > room ? total_pages - room : 0;
+}
+
 /* What zram holds now: data and compressed size, in MiB (0 without zram) */
 static void zram_usage(double *orig, double *compr)
 {
@@ -412,21 +431,30 @@ FIXTURE_TEARDOWN(reclaim)
  * backing attached again after eviction.
  *
  * Only the GEM shrinker can reclaim the pages of a buffer that is mapped or
- * attached to the host: the statistics must show evictions.
+ * attached to the host. The statistics must add up: once all buffers are
+ * filled, at least what did not fit in the RAM was evicted
+ * (overcommit_bound()), is evicted now and is in zram; reading back swaps
+ * in at least every buffer that was evicted then. A kernel that does not
+ * evict gets an OOM kill or fails the allocations, one that loses count
+ * of evictions or swap-ins, or evicts without writing to swap, fails the
+ * bounds, and one that gives back fresh pages instead of swapping in fails
+ * the check of the contents.
  */
 TEST_F_TIMEOUT(reclaim, overcommit, 900)
 {
-	struct shrinker_stats before, after;
+	struct shrinker_stats before, mid, after;
 	struct drm_dumb_bo *bo;
 	size_t total = mem_total_mib() * 5 / 4;
 	uint64_t size = 4 * MIB;
 	double start, filled, orig, compr;
 	unsigned int i, n;
+	long bound;
 
 	ASSERT_LT(0, total);
 	n = total * MIB / size;
 	bo = calloc(n, sizeof(*bo));
 	ASSERT_NE(NULL, bo);
+	bound = overcommit_bound(n * size / PAGE);
 	ASSERT_EQ(0, shrinker_stats(self->fd, &before));
 
 	start = now_s();
@@ -443,6 +471,7 @@ TEST_F_TIMEOUT(reclaim, overcommit, 900)
 
 	/* Read back in the order of writing: the oldest went to swap first. */
 	filled = now_s();
+	ASSERT_EQ(0, shrinker_stats(self->fd, &mid));
 	zram_usage(&orig, &compr);
 	for (i = 0; i < n; i++) {
 		if (!bo[i].map)
@@ -459,7 +488,24 @@ TEST_F_TIMEOUT(reclaim, overcommit, 900)
 	       (after.evicted - before.evicted) / 256,
 	       (after.swapin - before.swapin) / 256);
 	TH_LOG("zram after filling: %.0f MiB in %.0f MiB", orig, compr);
+	TH_LOG("%ld MiB must go; filled: %ld MiB evicted, %ld MiB still",
+	       bound / 256, (mid.evicted - before.evicted) / 256,
+	       (mid.pages_evicted - before.pages_evicted) / 256);
 	EXPECT_LT(before.evicted, after.evicted);
+	EXPECT_LE(bound, mid.evicted - before.evicted)
+		shrinker_print(self->fd);
+	EXPECT_LE(bound, mid.pages_evicted - before.pages_evicted)
+		shrinker_print(self->fd);
+	EXPECT_LE((double)bound / 256, orig);
+	EXPECT_LT(0, orig);
+	/*
+	 * The read back touched every buffer: each that was evicted when it
+	 * started was swapped in (once more if kswapd evicted it again). No
+	 * one touches the objects that were evicted before the test.
+	 */
+	EXPECT_LE(mid.pages_evicted - before.pages_evicted,
+		  after.swapin - before.swapin)
+		shrinker_print(self->fd);
 
 	for (i = 0; i < n; i++)
 		ASSERT_EQ(0, drm_dumb_destroy(self->fd, &bo[i]));
