@@ -694,6 +694,83 @@ TEST_F_TIMEOUT(reclaim, first_touch, 300)
 	ASSERT_EQ(0, drm_dumb_destroy(self->fd, &bo));
 }
 
+#define FORK_BOS	4
+
+/*
+ * fork() with mapped, evicted buffers: the child inherits the mappings,
+ * without page table entries since the eviction zapped them, so that its
+ * first access of each buffer faults the pages back through the object.
+ * The child reads every byte and overwrites the first buffer, then exits
+ * with 0, or 1 + the index of the first buffer whose contents are wrong.
+ * The mappings are shared: the parent sees what the child wrote, also after
+ * another eviction. A kernel that takes no use reference for the copied
+ * mapping, or copies stale page table entries, gives the child SIGBUS or
+ * someone else's pages (a wrong exit status) or loses the child's writes;
+ * one that swaps in without counting fails the statistics.
+ */
+TEST_F_TIMEOUT(reclaim, fork_evicted, 300)
+{
+	struct shrinker_stats base, st, after;
+	struct drm_dumb_bo bo[FORK_BOS];
+	uint64_t size = 4 * MIB;
+	long pages = FORK_BOS * size / PAGE;
+	int i, status;
+	pid_t pid;
+
+	ASSERT_EQ(0, shrinker_stats(self->fd, &base));
+	for (i = 0; i < FORK_BOS; i++) {
+		ASSERT_EQ(0, bo_create(self->fd, size, &bo[i]));
+		ASSERT_EQ(0, drm_dumb_map(self->fd, &bo[i]));
+		drm_fill_unique(bo[i].map, size, 20 + i);
+		ASSERT_EQ(0, bo_to_host(self->fd, &bo[i]));
+	}
+	ASSERT_EQ(0, shrink_until_evicted(self->fd, base.pages_evicted + pages,
+					  &st));
+	ASSERT_LE(base.pages_evicted + pages, st.pages_evicted)
+		shrinker_print(self->fd);
+
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (!pid) {
+		for (i = 0; i < FORK_BOS; i++) {
+			uint32_t found = 0;
+			int64_t bad = drm_check_unique(bo[i].map, size, 20 + i,
+						       &found);
+
+			if (bad >= 0) {
+				fprintf(stderr, "# child: buffer %d: at %lld 0x%08x, not 0x%08x\n",
+					i, (long long)bad, found,
+					drm_pattern_unique(20 + i, bad));
+				_exit(1 + i);
+			}
+		}
+		drm_fill_unique(bo[0].map, size, 30);
+		_exit(0);
+	}
+	ASSERT_EQ(pid, waitpid(pid, &status, 0));
+	ASSERT_TRUE(WIFEXITED(status))
+		TH_LOG("the child got signal %d", WTERMSIG(status));
+	ASSERT_EQ(0, WEXITSTATUS(status));
+
+	/* The child's reads swapped in every buffer. */
+	ASSERT_EQ(0, shrinker_stats(self->fd, &after));
+	EXPECT_LE(pages, after.swapin - st.swapin)
+		shrinker_print(self->fd);
+
+	ASSERT_CONTENTS(bo[0].map, size, 30);
+	for (i = 1; i < FORK_BOS; i++)
+		ASSERT_CONTENTS(bo[i].map, size, 20 + i);
+	ASSERT_EQ(0, shrink_until_evicted(self->fd, base.pages_evicted + pages,
+					  &st));
+	ASSERT_LE(base.pages_evicted + pages, st.pages_evicted)
+		shrinker_print(self->fd);
+	ASSERT_CONTENTS(bo[0].map, size, 30);
+	for (i = 0; i < FORK_BOS; i++) {
+		ASSERT_EQ(0, bo_to_host(self->fd, &bo[i]));
+		ASSERT_EQ(0, drm_dumb_destroy(self->fd, &bo[i]));
+	}
+}
+
 /* The virtio_gpu tests that need no buffers from the fixture above */
 FIXTURE(virtgpu) {
 	int fd;
