@@ -771,6 +771,124 @@ TEST_F_TIMEOUT(reclaim, fork_evicted, 300)
 	}
 }
 
+#define PROCS	3
+
+/*
+ * One of the processes of reclaim.processes: open the device, fill @n
+ * buffers of @size, say so on @ready, wait for @go to close, then check and
+ * (on virtio_gpu) hand to the host every buffer. Returns the exit status:
+ * 0, 1 if some contents are wrong, 2 if an ioctl or mmap failed.
+ */
+static int processes_child(const char *driver, int p, unsigned int n,
+			   uint64_t size, int ready, int go)
+{
+	struct drm_dumb_bo *bo = calloc(n, sizeof(*bo));
+	int fd = drm_open_driver(driver), ret = 0;
+	uint32_t seed, found = 0;
+	unsigned int i;
+	int64_t bad;
+	char c = 0;
+
+	if (!bo || fd < 0)
+		ret = 2;
+	for (i = 0; !ret && i < n; i++) {
+		if (bo_create(fd, size, &bo[i]) || drm_dumb_map(fd, &bo[i])) {
+			ret = 2;
+			break;
+		}
+		drm_fill_unique(bo[i].map, size, p * 128 + i);
+		if (bo_to_host(fd, &bo[i]))
+			ret = 2;
+	}
+	if (ret)
+		fprintf(stderr, "# process %d: buffer %u: %s\n", p, i,
+			strerror(errno));
+	if (write(ready, &c, 1) != 1)
+		ret = 2;
+	close(ready);
+	if (read(go, &c, 1) < 0)
+		ret = 2;
+
+	for (i = 0; !ret && i < n; i++) {
+		seed = p * 128 + i;
+		bad = drm_check_unique(bo[i].map, size, seed, &found);
+		if (bad >= 0) {
+			fprintf(stderr, "# process %d: buffer %u: at %lld 0x%08x, not 0x%08x\n",
+				p, i, (long long)bad, found,
+				drm_pattern_unique(seed, bad));
+			ret = 1;
+		} else if (bo_to_host(fd, &bo[i])) {
+			ret = 2;
+		}
+	}
+	/* Closing the file releases the buffers. */
+	close(fd);
+	return ret;
+}
+
+/*
+ * PROCS processes, each with its own file of the device, fill buffers that
+ * add up to the guest's RAM, wait until all have filled theirs, then check
+ * them at once: the shrinker evicts the buffers of one process to make room
+ * for another's, and each must get its own contents back. A kernel that
+ * mixes up the objects of different files, or races a fault against a scan
+ * of another process, fails a child (the log check catches lockdep and
+ * KASAN reports); the evictions must add up as in overcommit.
+ */
+TEST_F_TIMEOUT(reclaim, processes, 600)
+{
+	struct shrinker_stats before, mid, after;
+	uint64_t size = 4 * MIB;
+	unsigned int n = mem_total_mib() * MIB / size / PROCS;
+	int ready[2], go[2], p, status, filled = 0;
+	pid_t pids[PROCS];
+	long bound;
+	char c;
+
+	ASSERT_LT(0, n);
+	bound = overcommit_bound(PROCS * n * size / PAGE);
+	ASSERT_EQ(0, pipe(ready));
+	ASSERT_EQ(0, pipe(go));
+	ASSERT_EQ(0, shrinker_stats(self->fd, &before));
+	for (p = 0; p < PROCS; p++) {
+		pids[p] = fork();
+		ASSERT_LE(0, pids[p]);
+		if (!pids[p]) {
+			close(ready[0]);
+			close(go[1]);
+			_exit(processes_child(variant->driver, p, n, size,
+					      ready[1], go[0]));
+		}
+	}
+	close(ready[1]);
+	close(go[0]);
+	/* Every child writes a byte and closes its end, or exits. */
+	while (read(ready[0], &c, 1) == 1)
+		filled++;
+	close(ready[0]);
+	ASSERT_EQ(0, shrinker_stats(self->fd, &mid));
+	close(go[1]);
+
+	for (p = 0; p < PROCS; p++) {
+		ASSERT_EQ(pids[p], waitpid(pids[p], &status, 0));
+		EXPECT_TRUE(WIFEXITED(status) && !WEXITSTATUS(status))
+			TH_LOG("process %d: status 0x%x", p, status);
+	}
+	EXPECT_EQ(PROCS, filled);
+	ASSERT_EQ(0, shrinker_stats(self->fd, &after));
+	TH_LOG("%d x %u buffers of %zu MiB: %ld MiB must go; evicted %ld MiB, swapped in %ld MiB",
+	       PROCS, n, (size_t)(size / MIB), bound / 256,
+	       (mid.evicted - before.evicted) / 256,
+	       (after.swapin - before.swapin) / 256);
+	EXPECT_LT(before.evicted, mid.evicted);
+	EXPECT_LT(before.pages_evicted, mid.pages_evicted);
+	EXPECT_LE(bound, mid.evicted - before.evicted)
+		shrinker_print(self->fd);
+	EXPECT_LE(mid.pages_evicted - before.pages_evicted,
+		  after.swapin - before.swapin)
+		shrinker_print(self->fd);
+}
+
 /* The virtio_gpu tests that need no buffers from the fixture above */
 FIXTURE(virtgpu) {
 	int fd;
