@@ -149,6 +149,7 @@ struct shrinker_stats {
 	long purged;
 	long evicted;
 	long swapin;
+	long pages_pinned;
 	long pages_willneed;
 	long pages_dontneed;
 	long pages_evicted;
@@ -182,7 +183,8 @@ static int shrinker_read(int fd, struct shrinker_stats *st, bool print)
 	while (fgets(line, sizeof(line), f)) {
 		if (print)
 			fprintf(stderr, "# %s", line);
-		if (sscanf(line, "willneed %*u %ld", &st->pages_willneed) == 1 ||
+		if (sscanf(line, "pinned %*u %ld", &st->pages_pinned) == 1 ||
+		    sscanf(line, "willneed %*u %ld", &st->pages_willneed) == 1 ||
 		    sscanf(line, "dontneed %*u %ld", &st->pages_dontneed) == 1 ||
 		    sscanf(line, "evicted %*u %ld", &st->pages_evicted) == 1 ||
 		    sscanf(line, "purged_pages: %ld", &st->purged) == 1 ||
@@ -191,7 +193,7 @@ static int shrinker_read(int fd, struct shrinker_stats *st, bool print)
 			found++;
 	}
 	fclose(f);
-	return found == 6 ? 0 : -EINVAL;
+	return found == 7 ? 0 : -EINVAL;
 }
 
 static int shrinker_stats(int fd, struct shrinker_stats *st)
@@ -1415,6 +1417,231 @@ TEST_F(virtgpu, reclaim_workqueue)
 	EXPECT_TRUE(found)
 		TH_LOG("no rescuer %s: virtio-gpu's fences need a WQ_MEM_RECLAIM workqueue",
 		       rescuer);
+}
+
+/* Export the buffer @handle of @fd as a dma-buf: its fd in @dmabuf */
+static int prime_export(int fd, uint32_t handle, int *dmabuf)
+{
+	struct drm_prime_handle arg = {
+		.handle = handle,
+		.flags = DRM_CLOEXEC | DRM_RDWR,
+	};
+	int ret;
+
+	ret = drm_ioctl(fd, DRM_IOCTL_PRIME_HANDLE_TO_FD, &arg);
+	if (!ret)
+		*dmabuf = arg.fd;
+	return ret;
+}
+
+/* Import the dma-buf @dmabuf into @fd: the handle in @handle */
+static int prime_import(int fd, int dmabuf, uint32_t *handle)
+{
+	struct drm_prime_handle arg = { .fd = dmabuf };
+	int ret;
+
+	ret = drm_ioctl(fd, DRM_IOCTL_PRIME_FD_TO_HANDLE, &arg);
+	if (!ret)
+		*handle = arg.handle;
+	return ret;
+}
+
+static int gem_close(int fd, uint32_t handle)
+{
+	struct drm_gem_close arg = { .handle = handle };
+
+	return drm_ioctl(fd, DRM_IOCTL_GEM_CLOSE, &arg);
+}
+
+/* Buffers shared between virtio_gpu and vgem through dma-buf */
+FIXTURE(prime) {
+	int vfd;	/* virtio_gpu */
+	int gfd;	/* vgem */
+	int kmsg;
+};
+
+FIXTURE_SETUP(prime)
+{
+	self->kmsg = -1;
+	self->gfd = -1;
+	self->vfd = drm_open_driver("virtio_gpu");
+	ASSERT_LE(0, self->vfd);
+	self->gfd = drm_open_driver("vgem");
+	ASSERT_LE(0, self->gfd);
+	self->kmsg = kmsg_open();
+	ASSERT_LE(0, self->kmsg);
+}
+
+FIXTURE_TEARDOWN(prime)
+{
+	if (self->kmsg >= 0)
+		EXPECT_EQ(0, kmsg_host_errors(self->kmsg));
+	close(self->kmsg);
+	close(self->gfd);
+	close(self->vfd);
+}
+
+/*
+ * A virtio_gpu buffer imported into vgem. The export pins the buffer, for
+ * the importers and the host may use it at any time: one that was evicted
+ * comes back for it. vgem refuses to map an imported buffer itself; the
+ * dma-buf's mapping and virtio_gpu's show the same bytes, whoever wrote
+ * them. Memory pressure then evicts a control buffer of the same size, not
+ * the shared one: it stays on the pinned LRU, and reading all of it through
+ * both mappings swaps in nothing. It stays pinned after vgem's handle and
+ * the dma-buf's fd are closed, as long as virtio_gpu's handle keeps the
+ * dma-buf. A kernel that evicts an exported buffer leaves the importer's
+ * sg_table pointing at freed pages: the swap-in count shows it, KASAN or
+ * the contents too.
+ */
+TEST_F_TIMEOUT(prime, virtgpu_to_vgem, 300)
+{
+	struct shrinker_stats base, st, before, after;
+	uint64_t size = 8 * MIB, offset;
+	long pages = size / PAGE;
+	struct drm_dumb_bo bo, ctl;
+	struct stat sb, sb2;
+	int dmabuf, dmabuf2;
+	uint32_t handle;
+	void *map;
+
+	ASSERT_EQ(0, shrinker_stats(self->vfd, &base));
+	ASSERT_EQ(0, bo_create(self->vfd, size, &bo));
+	ASSERT_EQ(0, drm_dumb_map(self->vfd, &bo));
+	drm_fill_unique(bo.map, size, 50);
+	ASSERT_EQ(0, bo_to_host(self->vfd, &bo));
+	ASSERT_EQ(0, bo_create(self->vfd, size, &ctl));
+	ASSERT_EQ(0, drm_dumb_map(self->vfd, &ctl));
+	drm_fill_unique(ctl.map, size, 51);
+	ASSERT_EQ(0, bo_to_host(self->vfd, &ctl));
+	ASSERT_EQ(0, shrink_until_evicted(self->vfd,
+					  base.pages_evicted + 2 * pages, &st));
+	ASSERT_LE(base.pages_evicted + 2 * pages, st.pages_evicted)
+		shrinker_print(self->vfd);
+
+	ASSERT_EQ(0, prime_export(self->vfd, bo.handle, &dmabuf));
+	ASSERT_EQ(0, shrinker_stats(self->vfd, &after));
+	EXPECT_LE(pages, after.swapin - st.swapin);
+	EXPECT_LE(pages, after.pages_pinned - base.pages_pinned)
+		shrinker_print(self->vfd);
+
+	ASSERT_EQ(0, prime_import(self->gfd, dmabuf, &handle));
+	EXPECT_EQ(-EINVAL, drm_dumb_map_offset(self->gfd, handle, &offset));
+	/* vgem hands back the dma-buf that it imported. */
+	ASSERT_EQ(0, prime_export(self->gfd, handle, &dmabuf2));
+	ASSERT_EQ(0, fstat(dmabuf, &sb));
+	ASSERT_EQ(0, fstat(dmabuf2, &sb2));
+	EXPECT_EQ(sb.st_ino, sb2.st_ino);
+	close(dmabuf2);
+
+	map = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, dmabuf, 0);
+	ASSERT_NE(MAP_FAILED, map);
+	ASSERT_CONTENTS(map, size, 50);
+	drm_fill_unique(map, size, 52);
+	ASSERT_CONTENTS(bo.map, size, 52);
+	ASSERT_EQ(0, bo_to_host(self->vfd, &bo));
+
+	/* The control comes back, and goes again under pressure. */
+	ASSERT_CONTENTS(ctl.map, size, 51);
+	ASSERT_EQ(0, memory_pressure(mem_total_mib()));
+	ASSERT_EQ(0, shrink_until_evicted(self->vfd,
+					  base.pages_evicted + pages, &before));
+	EXPECT_LE(base.pages_evicted + pages, before.pages_evicted)
+		shrinker_print(self->vfd);
+	EXPECT_LE(pages, before.pages_pinned - base.pages_pinned);
+	ASSERT_CONTENTS(map, size, 52);
+	ASSERT_CONTENTS(bo.map, size, 52);
+	ASSERT_EQ(0, shrinker_stats(self->vfd, &after));
+	EXPECT_EQ(before.swapin, after.swapin)
+		shrinker_print(self->vfd);
+
+	ASSERT_EQ(0, munmap(map, size));
+	close(dmabuf);
+	ASSERT_EQ(0, gem_close(self->gfd, handle));
+	ASSERT_EQ(0, shrinker_shrink(self->vfd, 1UL << 30));
+	ASSERT_EQ(0, shrinker_stats(self->vfd, &after));
+	EXPECT_LE(pages, after.pages_pinned - base.pages_pinned);
+	ASSERT_CONTENTS(bo.map, size, 52);
+	ASSERT_EQ(0, shrinker_stats(self->vfd, &st));
+	EXPECT_EQ(after.swapin, st.swapin);
+	ASSERT_EQ(0, bo_to_host(self->vfd, &bo));
+
+	ASSERT_EQ(0, drm_dumb_destroy(self->vfd, &ctl));
+	ASSERT_EQ(0, drm_dumb_destroy(self->vfd, &bo));
+}
+
+/*
+ * A vgem buffer offered to virtio_gpu, and back to vgem. virtio_gpu in
+ * 6.12 imports only buffers it exported itself (blob resources aside) and
+ * refuses others with -ENODEV once it has the attachment's sg_table; the
+ * buffer must come out of that intact. vgem takes its own dma-buf back as
+ * the same handle, and in another file as a handle to the same object,
+ * which it maps like its own: the three mappings (the first file's, the
+ * dma-buf's, the second file's) show the same bytes. The export pins the
+ * buffer: pressure that evicts a control buffer leaves it, and reading it
+ * swaps in nothing. A kernel whose failed import leaves the sg_table mapped
+ * or the object referenced shows it in kmemleak or KASAN, one that evicts
+ * the exported buffer in the swap-in count or the contents.
+ */
+TEST_F_TIMEOUT(prime, vgem_to_virtgpu, 300)
+{
+	struct shrinker_stats base, before, after;
+	uint64_t size = 8 * MIB;
+	long pages = size / PAGE;
+	struct drm_dumb_bo bo, ctl, other;
+	uint32_t handle;
+	int dmabuf, fd2;
+	void *map;
+
+	ASSERT_EQ(0, shrinker_stats(self->gfd, &base));
+	ASSERT_EQ(0, bo_create(self->gfd, size, &bo));
+	ASSERT_EQ(0, drm_dumb_map(self->gfd, &bo));
+	drm_fill_unique(bo.map, size, 60);
+	ASSERT_EQ(0, bo_create(self->gfd, size, &ctl));
+	ASSERT_EQ(0, drm_dumb_map(self->gfd, &ctl));
+	drm_fill_unique(ctl.map, size, 61);
+
+	ASSERT_EQ(0, prime_export(self->gfd, bo.handle, &dmabuf));
+	EXPECT_EQ(-ENODEV, prime_import(self->vfd, dmabuf, &handle));
+	ASSERT_CONTENTS(bo.map, size, 60);
+
+	ASSERT_EQ(0, prime_import(self->gfd, dmabuf, &handle));
+	EXPECT_EQ(bo.handle, handle);
+	fd2 = drm_open_driver("vgem");
+	ASSERT_LE(0, fd2);
+	memset(&other, 0, sizeof(other));
+	other.size = size;
+	ASSERT_EQ(0, prime_import(fd2, dmabuf, &other.handle));
+	ASSERT_EQ(0, drm_dumb_map(fd2, &other));
+	map = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, dmabuf, 0);
+	ASSERT_NE(MAP_FAILED, map);
+	ASSERT_CONTENTS(map, size, 60);
+	ASSERT_CONTENTS(other.map, size, 60);
+	drm_fill_unique(other.map, size, 62);
+	ASSERT_CONTENTS(bo.map, size, 62);
+	ASSERT_CONTENTS(map, size, 62);
+
+	ASSERT_EQ(0, memory_pressure(mem_total_mib()));
+	ASSERT_EQ(0, shrink_until_evicted(self->gfd,
+					  base.pages_evicted + pages, &before));
+	EXPECT_LE(base.pages_evicted + pages, before.pages_evicted)
+		shrinker_print(self->gfd);
+	EXPECT_LE(pages, before.pages_pinned - base.pages_pinned)
+		shrinker_print(self->gfd);
+	ASSERT_CONTENTS(bo.map, size, 62);
+	ASSERT_CONTENTS(map, size, 62);
+	ASSERT_CONTENTS(other.map, size, 62);
+	ASSERT_EQ(0, shrinker_stats(self->gfd, &after));
+	EXPECT_EQ(before.swapin, after.swapin)
+		shrinker_print(self->gfd);
+	ASSERT_CONTENTS(ctl.map, size, 61);
+
+	ASSERT_EQ(0, munmap(map, size));
+	ASSERT_EQ(0, drm_dumb_destroy(fd2, &other));
+	close(fd2);
+	close(dmabuf);
+	ASSERT_EQ(0, drm_dumb_destroy(self->gfd, &ctl));
+	ASSERT_EQ(0, drm_dumb_destroy(self->gfd, &bo));
 }
 
 #define VIRTIO_PCI	"/sys/bus/pci/drivers/virtio-pci/"
