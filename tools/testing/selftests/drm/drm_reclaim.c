@@ -29,6 +29,7 @@
 #include <sys/wait.h>
 #include <time.h>
 
+#include <drm/vgem_drm.h>
 #include <drm/virtgpu_drm.h>
 
 #include "drm_helpers.h"
@@ -1711,6 +1712,78 @@ TEST_F_TIMEOUT(virtgpu, unbind_rebind, 300)
 		ASSERT_EQ(0, bo_to_host(self->fd, &bo));
 		ASSERT_EQ(0, drm_dumb_destroy(self->fd, &bo));
 	}
+}
+
+/* The wait policy of the GEM shrinker of @fd: 1 kswapd only, 0 also direct */
+static int shrinker_wait_kswapd_only(int fd)
+{
+	char path[96], c = 0;
+	int f, ret;
+
+	ret = shrinker_path(fd, "wait_kswapd_only", path, sizeof(path));
+	if (ret)
+		return ret;
+	f = open(path, O_RDONLY | O_CLOEXEC);
+	if (f < 0)
+		return -errno;
+	ret = read(f, &c, 1) == 1 ? c == 'Y' : -EIO;
+	close(f);
+	return ret;
+}
+
+/*
+ * A busy buffer is not evicted: with an unsignalled vgem fence (a write)
+ * on the only buffer of the device, a debugfs scan, which like direct
+ * reclaim does not wait for fences (wait_kswapd_only, the default), leaves
+ * it in memory. Once the fence is signalled a scan evicts it, and its
+ * contents come back. vgem signals a fence itself after 10 s, and the
+ * signal ioctl then fails with -ETIMEDOUT: its success shows that the fence
+ * was pending during the whole first scan. A kernel that evicts busy
+ * buffers (a GPU would write into freed pages) fails the first check, one
+ * that waits for the fence in direct reclaim fails the signal, one that
+ * keeps the buffer busy forever fails the second.
+ */
+TEST(vgem_fence_busy)
+{
+	struct drm_vgem_fence_attach attach = { .flags = VGEM_FENCE_WRITE };
+	struct drm_vgem_fence_signal signal = {};
+	struct shrinker_stats base, before, after;
+	uint64_t size = 4 * MIB;
+	long pages = size / PAGE;
+	struct drm_dumb_bo bo;
+	int fd;
+
+	fd = drm_open_driver("vgem");
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(1, shrinker_wait_kswapd_only(fd));
+	ASSERT_EQ(0, shrinker_stats(fd, &base));
+	ASSERT_EQ(0, bo_create(fd, size, &bo));
+	ASSERT_EQ(0, drm_dumb_map(fd, &bo));
+	drm_fill_unique(bo.map, size, 40);
+	attach.handle = bo.handle;
+	ASSERT_EQ(0, drm_ioctl(fd, DRM_IOCTL_VGEM_FENCE_ATTACH, &attach));
+	/* In memory, in case kswapd evicted it before the fence came */
+	ASSERT_CONTENTS(bo.map, size, 40);
+
+	ASSERT_EQ(0, shrinker_stats(fd, &before));
+	ASSERT_EQ(0, shrinker_shrink(fd, 1UL << 30));
+	ASSERT_EQ(0, shrinker_stats(fd, &after));
+	signal.fence = attach.out_fence;
+	ASSERT_EQ(0, drm_ioctl(fd, DRM_IOCTL_VGEM_FENCE_SIGNAL, &signal))
+		TH_LOG("the fence timed out: did the scan wait for it?");
+	EXPECT_EQ(before.evicted, after.evicted)
+		shrinker_print(fd);
+	EXPECT_EQ(base.pages_evicted, after.pages_evicted);
+	EXPECT_LE(pages, after.pages_willneed);
+
+	ASSERT_EQ(0, shrink_until_evicted(fd, base.pages_evicted + pages,
+					  &after));
+	EXPECT_LE(base.pages_evicted + pages, after.pages_evicted)
+		shrinker_print(fd);
+	EXPECT_LE(before.evicted + pages, after.evicted);
+	ASSERT_CONTENTS(bo.map, size, 40);
+	ASSERT_EQ(0, drm_dumb_destroy(fd, &bo));
+	close(fd);
 }
 
 /* Where mk/guest/init loads vgem from */
