@@ -1170,14 +1170,16 @@ TEST_F_TIMEOUT(virtgpu, madvise_purge, 300)
 /*
  * A buffer that is displayed stays in memory and attached to the host, which
  * reads it at any time: evict it, show it (which attaches it again), then
- * memory pressure must not evict it. Once the output is off it is evictable
- * again.
+ * memory pressure must not evict it, while it evicts a control buffer of
+ * the same size that is not displayed. Once the output is off it is
+ * evictable again. A kernel that evicts a scanout buffer has the host read
+ * freed pages: the statistics show the eviction.
  */
 TEST_F_TIMEOUT(virtgpu, scanout_pinned, 300)
 {
 	struct shrinker_stats before, now;
 	struct drm_mode_fb_cmd fb = {};
-	struct drm_dumb_bo bo;
+	struct drm_dumb_bo bo, ctl;
 	struct output out;
 	long pages;
 	int i;
@@ -1213,12 +1215,28 @@ TEST_F_TIMEOUT(virtgpu, scanout_pinned, 300)
 	ASSERT_EQ(0, drm_ioctl(self->fd, DRM_IOCTL_MODE_ADDFB, &fb));
 	ASSERT_EQ(0, set_crtc(self->fd, &out, fb.fb_id));
 
+	/*
+	 * A buffer of the same size that is not displayed: the same pressure
+	 * must evict it, or the test shows nothing. It alone is evicted.
+	 */
+	ASSERT_EQ(0, bo_create(self->fd, bo.size, &ctl));
+	ASSERT_EQ(0, drm_dumb_map(self->fd, &ctl));
+	drm_fill_unique(ctl.map, ctl.size, 17);
+	ASSERT_EQ(0, bo_to_host(self->fd, &ctl));
+
 	ASSERT_EQ(0, shrinker_stats(self->fd, &before));
-	for (i = 0; i < 2; i++)
+	for (i = 0; i < PRESSURE_ROUNDS; i++) {
 		ASSERT_EQ(0, memory_pressure(self->pressure_mib));
-	ASSERT_EQ(0, shrinker_stats(self->fd, &now));
-	EXPECT_EQ(0, now.evicted - before.evicted);
-	EXPECT_EQ(0, now.pages_evicted);
+		ASSERT_EQ(0, shrinker_stats(self->fd, &now));
+		if (i && now.pages_evicted >= pages)
+			break;
+	}
+	EXPECT_EQ(pages, now.pages_evicted)
+		TH_LOG("%d rounds of pressure", i);
+	EXPECT_GE(pages, now.evicted - before.evicted);
+	EXPECT_LE(pages, now.pages_pinned);
+	ASSERT_CONTENTS(ctl.map, ctl.size, 17);
+	ASSERT_EQ(0, drm_dumb_destroy(self->fd, &ctl));
 
 	ASSERT_EQ(0, set_crtc(self->fd, &out, 0));
 	for (i = 0; i < PRESSURE_ROUNDS; i++) {
@@ -1235,13 +1253,26 @@ TEST_F_TIMEOUT(virtgpu, scanout_pinned, 300)
 	ASSERT_EQ(0, drm_dumb_destroy(self->fd, &bo));
 }
 
-/* DONTNEED then WILLNEED before any pressure: the contents survive. */
+/*
+ * DONTNEED then WILLNEED before any pressure: the contents survive, while
+ * the same pressure purges a control buffer that stays DONTNEED (without
+ * it, a shrinker that never ran would pass). A kernel that forgets the
+ * WILLNEED purges the buffer: retained is 0 and the contents are zeroes or
+ * SIGBUS.
+ */
 TEST_F_TIMEOUT(virtgpu, madvise_willneed_keeps, 300)
 {
-	uint64_t size = 32 * MIB;
-	struct drm_dumb_bo bo;
+	struct shrinker_stats before, after;
+	uint64_t size = 32 * MIB, ctl_size = 8 * MIB;
+	struct drm_dumb_bo bo, ctl;
 	uint32_t retained;
 	int i;
+
+	ASSERT_EQ(0, bo_create(self->fd, ctl_size, &ctl));
+	ASSERT_EQ(0, drm_dumb_map(self->fd, &ctl));
+	drm_fill_unique(ctl.map, ctl_size, 10);
+	ASSERT_EQ(0, bo_to_host(self->fd, &ctl));
+	ASSERT_EQ(0, drm_dumb_unmap(&ctl));
 
 	ASSERT_EQ(0, bo_create(self->fd, size, &bo));
 	ASSERT_EQ(0, drm_dumb_map(self->fd, &bo));
@@ -1255,8 +1286,23 @@ TEST_F_TIMEOUT(virtgpu, madvise_willneed_keeps, 300)
 				     0, &retained));
 	ASSERT_EQ(1, retained);
 
-	for (i = 0; i < 2; i++)
+	ASSERT_EQ(0, shrinker_stats(self->fd, &before));
+	ASSERT_EQ(0, virtgpu_madvise(self->fd, ctl.handle, VIRTGPU_MADV_DONTNEED,
+				     0, &retained));
+	ASSERT_EQ(1, retained);
+	for (i = 0; i < PRESSURE_ROUNDS; i++) {
 		ASSERT_EQ(0, memory_pressure(self->pressure_mib));
+		ASSERT_EQ(0, virtgpu_madvise(self->fd, ctl.handle,
+					     VIRTGPU_MADV_DONTNEED, 0,
+					     &retained));
+		if (i && !retained)
+			break;
+	}
+	EXPECT_EQ(0, retained)
+		TH_LOG("the control buffer was not purged in %d rounds", i);
+	ASSERT_EQ(0, shrinker_stats(self->fd, &after));
+	EXPECT_LE((long)(ctl_size / PAGE), after.purged - before.purged);
+	ASSERT_EQ(0, drm_dumb_destroy(self->fd, &ctl));
 
 	ASSERT_CONTENTS(bo.map, size, 4);
 	ASSERT_EQ(0, bo_to_host(self->fd, &bo));
