@@ -1105,7 +1105,7 @@ static void sigbus_handler(int sig)
 	siglongjmp(sigbus_jmp, 1);
 }
 
-/* Whether reading the first byte of @map raises SIGBUS */
+/* Whether reading the byte at @map raises SIGBUS */
 static bool read_faults(const char *map)
 {
 	struct sigaction sa = { .sa_handler = sigbus_handler }, old;
@@ -1123,16 +1123,18 @@ static bool read_faults(const char *map)
 /*
  * DONTNEED, then memory pressure until the buffer is purged: marking it
  * DONTNEED again reports retained = 0, so does WILLNEED, its old CPU mapping
- * raises SIGBUS, and the host may no longer use it.
+ * raises SIGBUS, at the first, a middle and the last page, a new mapping
+ * fails, and the host may no longer use it. A kernel that hands out fresh
+ * pages for a purged buffer lets the reads succeed and return zeroes.
  */
 TEST_F_TIMEOUT(virtgpu, madvise_purge, 300)
 {
 	struct shrinker_stats before, after;
-	uint64_t size = 32 * MIB;
+	uint64_t size = 32 * MIB, offset = ~0ull;
 	struct drm_dumb_bo bo;
 	uint32_t retained;
+	int i, ret;
 	void *map;
-	int i;
 
 	ASSERT_EQ(0, bo_create(self->fd, size, &bo));
 	ASSERT_EQ(0, drm_dumb_map(self->fd, &bo));
@@ -1158,12 +1160,25 @@ TEST_F_TIMEOUT(virtgpu, madvise_purge, 300)
 				     0, &retained));
 	EXPECT_EQ(0, retained);
 	EXPECT_TRUE(read_faults(bo.map));
+	EXPECT_TRUE(read_faults((char *)bo.map + size / 2 + 5));
+	EXPECT_TRUE(read_faults((char *)bo.map + size - 1));
 	EXPECT_EQ(-EINVAL, virtgpu_transfer_to_host(self->fd, bo.handle, ROW,
 						    size / bo.pitch));
 
 	map = bo.map;
 	bo.map = NULL;
 	ASSERT_EQ(0, munmap(map, size));
+
+	/*
+	 * The purge freed the fake offset: a new mapping fails, at the old
+	 * offset and at whatever MAP_DUMB gives now.
+	 */
+	EXPECT_EQ(-EINVAL, drm_mmap_error(self->fd, bo.offset, size));
+	ret = drm_dumb_map_offset(self->fd, bo.handle, &offset);
+	TH_LOG("MAP_DUMB after the purge: %d, offset 0x%llx", ret,
+	       (unsigned long long)offset);
+	if (!ret)
+		EXPECT_EQ(-EINVAL, drm_mmap_error(self->fd, offset, size));
 	ASSERT_EQ(0, drm_dumb_destroy(self->fd, &bo));
 }
 
@@ -1388,6 +1403,49 @@ TEST_F(virtgpu, madvise_bad_input)
 	/* None of it changed the buffer. */
 	ASSERT_EQ(0, bo_to_host(self->fd, &bo));
 	ASSERT_EQ(0, drm_dumb_destroy(self->fd, &bo));
+}
+
+/*
+ * The handle of a buffer that was evicted, then closed, is gone: madvise,
+ * transfers, waits and the mmap offset fail with -ENOENT (transfers from
+ * the host fail before the lookup without virgl), and the old fake offset
+ * maps nothing. A kernel that keeps evicted objects reachable after
+ * their handle is closed acts on freed memory (KASAN) or returns 0.
+ */
+TEST_F(virtgpu, closed_handle)
+{
+	struct shrinker_stats base, st;
+	uint64_t size = MIB, offset;
+	struct drm_dumb_bo bo;
+	uint32_t handle;
+
+	ASSERT_EQ(0, shrinker_stats(self->fd, &base));
+	ASSERT_EQ(0, bo_create(self->fd, size, &bo));
+	ASSERT_EQ(0, drm_dumb_map(self->fd, &bo));
+	drm_fill_unique(bo.map, size, 11);
+	ASSERT_EQ(0, bo_to_host(self->fd, &bo));
+	ASSERT_EQ(0, shrink_until_evicted(self->fd,
+					  base.pages_evicted + size / PAGE,
+					  &st));
+	ASSERT_LE(base.pages_evicted + (long)(size / PAGE), st.pages_evicted)
+		shrinker_print(self->fd);
+	handle = bo.handle;
+	offset = bo.offset;
+	ASSERT_EQ(0, drm_dumb_destroy(self->fd, &bo));
+
+	EXPECT_EQ(-ENOENT, virtgpu_madvise(self->fd, handle,
+					   VIRTGPU_MADV_DONTNEED, 0, NULL));
+	EXPECT_EQ(-ENOENT, virtgpu_madvise(self->fd, handle,
+					   VIRTGPU_MADV_WILLNEED, 0, NULL));
+	EXPECT_EQ(-ENOENT, virtgpu_transfer_to_host(self->fd, handle, ROW,
+						    size / (ROW * 4)));
+	if (virtgpu_has_3d(self->fd))
+		EXPECT_EQ(-ENOENT, virtgpu_transfer_from_host(self->fd, handle,
+							      ROW,
+							      size / (ROW * 4)));
+	EXPECT_EQ(-ENOENT, virtgpu_wait(self->fd, handle));
+	EXPECT_EQ(-ENOENT, drm_dumb_map_offset(self->fd, handle, &offset));
+	EXPECT_EQ(-EINVAL, drm_mmap_error(self->fd, offset, size));
 }
 
 /* The name of the PCI device behind the DRM device of @fd, e.g. 0000:00:02.0 */
