@@ -28,7 +28,8 @@ guest_configure() {
 # guest_build_kernel DIR: the guest's bzImage and its uapi headers, installed
 # into DIR/hdr for the programs that run in the guest.
 guest_build_kernel() {
-	kmake "$1" bzImage
+	# Run in a || list, where set -e is off: return on failure
+	kmake "$1" bzImage || return
 	kmake "$1" headers_install INSTALL_HDR_PATH="$1/hdr"
 }
 

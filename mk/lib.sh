@@ -231,8 +231,11 @@ test_kernel() {
 	rm -f "$TEST_KERNEL/.built"
 	# shellcheck disable=SC2086 # a list of files
 	merge_config "$TEST_KERNEL" $TEST_CONFIGS
-	kmake "$TEST_KERNEL" bzImage modules
-	kmake "$TEST_KERNEL" headers_install INSTALL_HDR_PATH="$TEST_KERNEL/hdr"
+	# Explicit returns: callers run it in a || list, where set -e is off,
+	# and a failed build must neither go on nor be recorded as built.
+	kmake "$TEST_KERNEL" bzImage modules || return
+	kmake "$TEST_KERNEL" headers_install INSTALL_HDR_PATH="$TEST_KERNEL/hdr" ||
+		return
 	echo "$hash" > "$TEST_KERNEL/.built"
 }
 

@@ -80,7 +80,46 @@ def main():
             else:
                 passed += 1
                 print('ok %s' % name)
+    for name, problem in build_cases():
+        if problem:
+            failed += 1
+            print('not ok %s: %s' % (name, problem))
+        else:
+            passed += 1
+            print('ok %s' % name)
     print('%d %d' % (passed, failed))
+
+
+def build_cases():
+    """The build steps of mk/lib.sh fail, and record nothing, when make
+    fails: they run in || lists, where set -e does not apply."""
+    with tempfile.TemporaryDirectory() as tmp:
+        script = '''
+            . "$MK/lib.sh"
+            TEST_KERNEL=$TMP/kernel
+            TEST_CONFIGS=/dev/null
+            overlay_files() { :; }
+            merge_config() { :; }
+            kmake() { case "$2" in bzImage) return 2 ;; esac; }
+            mkdir -p "$TEST_KERNEL"
+            if test_kernel; then echo built; fi
+            [ -e "$TEST_KERNEL/.built" ] && echo recorded
+            . "$MK/guest-lib.sh"
+            if guest_build_kernel "$TEST_KERNEL"; then echo guest-built; fi
+            exit 0
+        '''
+        env = dict(os.environ, MK=MK, TMP=tmp, BUILD_ROOT=tmp)
+        p = subprocess.run(['bash', '-c', script], capture_output=True,
+                           text=True, env=env)
+        out = p.stdout.split()
+        yield ('test_kernel fails when make fails',
+               'it succeeded' if 'built' in out else
+               ('exit %d: %s' % (p.returncode, p.stderr.strip())
+                if p.returncode else None))
+        yield ('test_kernel records no build when make fails',
+               'it recorded one' if 'recorded' in out else None)
+        yield ('guest_build_kernel fails when make fails',
+               'it succeeded' if 'guest-built' in out else None)
 
 
 if __name__ == '__main__':
