@@ -134,6 +134,14 @@ struct drm_gem_shrinker_funcs {
 	 */
 	int (*evict)(struct drm_gem_object *obj,
 		     struct drm_gem_lru_scan_ctx *ctx);
+
+	/**
+	 * @scan_end: Optional: called once at the end of a scan in which
+	 * @purge or @evict was called, without locks held and still in
+	 * memory reclaim, e.g. to notify the device once of all the commands
+	 * the callbacks queued. The rules of @purge apply.
+	 */
+	void (*scan_end)(struct drm_device *dev);
 };
 
 /**
@@ -154,6 +162,13 @@ struct drm_gem_shrinker_scan_stats {
 	unsigned long declined;
 	/** @waited: Objects whose fences the scan waited for. */
 	unsigned long waited;
+	/** @time_ns: Time the scan took. */
+	u64 time_ns;
+	/**
+	 * @hook_ns: Time spent in the driver's callbacks, @scan_end
+	 * included.
+	 */
+	u64 hook_ns;
 	/** @stage_freed: Pages released per &enum drm_gem_shrinker_stage. */
 	unsigned long stage_freed[DRM_GEM_SHRINKER_NR_STAGES];
 	/** @stages_run: Bit mask of the stages that ran. */

@@ -8,6 +8,7 @@
 #include <linux/export.h>
 #include <linux/jiffies.h>
 #include <linux/kstrtox.h>
+#include <linux/ktime.h>
 #include <linux/module.h>
 #include <linux/rcupdate.h>
 #include <linux/sched/mm.h>
@@ -75,7 +76,10 @@
  * %DMA_RESV_USAGE_BOOKKEEP, are signalled. The driver's
  * &drm_gem_shrinker_funcs.purge and &drm_gem_shrinker_funcs.evict callbacks
  * do the work; they may decline an object with -EBUSY, e.g. when its device
- * is runtime-suspended: reclaim never resumes a device. When kswapd evicts
+ * is runtime-suspended: reclaim never resumes a device. A driver whose
+ * callbacks queue commands for its device may batch them:
+ * &drm_gem_shrinker_funcs.scan_end runs once after a scan in which they were
+ * called, e.g. to notify the device of all of them. When kswapd evicts
  * and ``drm.gem_shrinker_writeback`` is set, the callbacks are asked to write
  * the pages to swap at once, so that they leave memory instead of waiting for
  * the core reclaim to find them in the page cache.
@@ -92,10 +96,12 @@
  * annotation) until that many pages were freed, nothing is left, or two
  * scans in a row freed nothing (for up to a second, a scan in which the
  * driver declined objects does not count); ``wait_kswapd_only`` shows and
- * sets &drm_gem_shrinker.wait_kswapd_only, for measurements. The
- * tracepoints of the
- * ``drm_gem_shrinker`` system report every count, every stage and every
- * scan.
+ * sets &drm_gem_shrinker.wait_kswapd_only, for measurements; ``scans``
+ * lists the last 256 scans that looked at an object: how long each took,
+ * how much of that the driver's callbacks took, the pages it freed, the
+ * objects declined and waited for, and whether kswapd ran it. The
+ * tracepoints of the ``drm_gem_shrinker`` system report every count, every
+ * stage and every scan.
  */
 
 /**
@@ -145,6 +151,22 @@ struct drm_gem_shrinker_impl {
 	long swap_pages;
 	/* Fence-wait budget of each busy stage, in jiffies */
 	unsigned long wait_jiffies;
+#if defined(CONFIG_DEBUG_FS)
+	/*
+	 * The last scans that looked at an object, for the debugfs file
+	 * ``scans``; under &drm_gem_shrinker.stats_lock. log_seq counts
+	 * them all, the entry of scan n is log[n % ARRAY_SIZE(log)].
+	 */
+	u64 log_seq;
+	struct drm_gem_shrinker_log_entry {
+		u32 time_us;
+		u32 hook_us;
+		u32 freed;
+		u32 declined;
+		u32 waited;
+		bool kswapd;
+	} log[256];
+#endif
 };
 
 static struct drm_gem_shrinker_impl *to_impl(struct drm_gem_shrinker *gs)
@@ -419,6 +441,9 @@ struct drm_gem_shrinker_stage_ctx {
 	long *swap_left;
 	unsigned long declined;
 	unsigned long waited;
+	/* Whether a callback ran, and the time spent in them */
+	bool called;
+	u64 hook_ns;
 };
 
 static bool drm_gem_shrinker_shrink_one(struct drm_gem_object *obj,
@@ -426,6 +451,7 @@ static bool drm_gem_shrinker_shrink_one(struct drm_gem_object *obj,
 {
 	struct drm_gem_shrinker_stage_ctx *stage = ctx->priv;
 	unsigned long npages = obj->size >> PAGE_SHIFT;
+	u64 start;
 	int ret;
 
 	/*
@@ -464,13 +490,40 @@ static bool drm_gem_shrinker_shrink_one(struct drm_gem_object *obj,
 			return false;
 	}
 
+	start = ktime_get_ns();
 	ret = stage->shrink(obj, ctx);
+	stage->hook_ns += ktime_get_ns() - start;
+	stage->called = true;
 	if (ret == -EBUSY)
 		stage->declined++;
 	if (!ret && stage->swap_left)
 		*stage->swap_left -= npages;
 
 	return !ret;
+}
+
+static void drm_gem_shrinker_record(struct drm_gem_shrinker *gs,
+				    const struct drm_gem_shrinker_scan_stats *stats)
+{
+#if defined(CONFIG_DEBUG_FS)
+	struct drm_gem_shrinker_impl *impl = to_impl(gs);
+	struct drm_gem_shrinker_log_entry *e;
+#endif
+
+	spin_lock(&gs->stats_lock);
+	gs->last_scan = *stats;
+#if defined(CONFIG_DEBUG_FS)
+	e = &impl->log[impl->log_seq++ % ARRAY_SIZE(impl->log)];
+	e->time_us = min_t(u64, div_u64(stats->time_ns, NSEC_PER_USEC),
+			   U32_MAX);
+	e->hook_us = min_t(u64, div_u64(stats->hook_ns, NSEC_PER_USEC),
+			   U32_MAX);
+	e->freed = min_t(unsigned long, stats->freed, U32_MAX);
+	e->declined = min_t(unsigned long, stats->declined, U32_MAX);
+	e->waited = min_t(unsigned long, stats->waited, U32_MAX);
+	e->kswapd = current_is_kswapd();
+#endif
+	spin_unlock(&gs->stats_lock);
 }
 
 static bool drm_gem_shrinker_can_block(struct drm_gem_shrinker *gs, gfp_t gfp)
@@ -512,6 +565,8 @@ drm_gem_shrinker_scan(struct drm_gem_shrinker *gs, struct shrink_control *sc,
 	unsigned long freed = 0, remaining = 0, ret;
 	/* What the last stage that ran on each LRU left */
 	unsigned long left_dontneed = 0, left_willneed = 0;
+	u64 start = ktime_get_ns(), hook_start;
+	bool called = false;
 	unsigned int i;
 	int idx;
 
@@ -565,6 +620,8 @@ drm_gem_shrinker_scan(struct drm_gem_shrinker *gs, struct shrink_control *sc,
 		stats->stage_freed[i] = stage_freed;
 		stats->declined += stage.declined;
 		stats->waited += stage.waited;
+		stats->hook_ns += stage.hook_ns;
+		called |= stage.called;
 		freed += stage_freed;
 		if (stages[i].lru == &gs->dontneed)
 			left_dontneed = stage_remaining;
@@ -576,6 +633,13 @@ drm_gem_shrinker_scan(struct drm_gem_shrinker *gs, struct shrink_control *sc,
 			atomic_long_add(stage_freed, &gs->purged_pages);
 		else
 			atomic_long_add(stage_freed, &gs->evicted_pages);
+	}
+
+	/* E.g. one notification of the device for the whole scan */
+	if (called && funcs->scan_end) {
+		hook_start = ktime_get_ns();
+		funcs->scan_end(gs->dev);
+		stats->hook_ns += ktime_get_ns() - hook_start;
 	}
 
 	sc->nr_scanned = ctx.nr_scanned;
@@ -596,15 +660,13 @@ drm_gem_shrinker_scan(struct drm_gem_shrinker *gs, struct shrink_control *sc,
 	stats->freed = freed;
 	stats->remaining = remaining;
 	stats->ret = ret;
+	stats->time_ns = ktime_get_ns() - start;
 
 	trace_drm_gem_shrinker_scan(gs->dev, sc->nr_to_scan, ctx.nr_scanned,
 				    freed, remaining, ret);
 
-	if (ctx.nr_scanned) {
-		spin_lock(&gs->stats_lock);
-		gs->last_scan = *stats;
-		spin_unlock(&gs->stats_lock);
-	}
+	if (ctx.nr_scanned)
+		drm_gem_shrinker_record(gs, stats);
 
 	drm_dev_exit(idx);
 
@@ -720,9 +782,11 @@ static int drm_gem_shrinker_stats_show(struct seq_file *m, void *data)
 		   atomic_long_read(&gs->evicted_pages));
 	seq_printf(m, "swapin_pages: %ld\n",
 		   atomic_long_read(&gs->swapin_pages));
-	seq_printf(m, "last_scan: nr_to_scan=%lu nr_scanned=%lu freed=%lu remaining=%lu declined=%lu waited=%lu ret=%ld\n",
+	seq_printf(m, "last_scan: nr_to_scan=%lu nr_scanned=%lu freed=%lu remaining=%lu declined=%lu waited=%lu ret=%ld time_us=%llu hook_us=%llu\n",
 		   last.nr_to_scan, last.nr_scanned, last.freed,
-		   last.remaining, last.declined, last.waited, (long)last.ret);
+		   last.remaining, last.declined, last.waited, (long)last.ret,
+		   div_u64(last.time_ns, NSEC_PER_USEC),
+		   div_u64(last.hook_ns, NSEC_PER_USEC));
 	seq_printf(m, "last_scan_stage_freed: purge_idle=%lu evict_idle=%lu purge_busy=%lu evict_busy=%lu\n",
 		   last.stage_freed[DRM_GEM_SHRINKER_PURGE_IDLE],
 		   last.stage_freed[DRM_GEM_SHRINKER_EVICT_IDLE],
@@ -732,6 +796,40 @@ static int drm_gem_shrinker_stats_show(struct seq_file *m, void *data)
 	return 0;
 }
 DEFINE_SHOW_ATTRIBUTE(drm_gem_shrinker_stats);
+
+static int drm_gem_shrinker_scans_show(struct seq_file *m, void *data)
+{
+	struct drm_gem_shrinker_impl *impl = to_impl(m->private);
+	struct drm_gem_shrinker *gs = &impl->base;
+	const unsigned int n = ARRAY_SIZE(impl->log);
+	struct drm_gem_shrinker_log_entry *log;
+	u64 seq, first, i;
+
+	/* A copy, so as not to print under the lock that scans take */
+	log = kmalloc_array(n, sizeof(*log), GFP_KERNEL);
+	if (!log)
+		return -ENOMEM;
+
+	spin_lock(&gs->stats_lock);
+	seq = impl->log_seq;
+	memcpy(log, impl->log, n * sizeof(*log));
+	spin_unlock(&gs->stats_lock);
+
+	first = seq > n ? seq - n : 0;
+	seq_printf(m, "%-10s %10s %10s %8s %8s %8s %6s\n", "scan", "time_us",
+		   "hook_us", "freed", "declined", "waited", "kswapd");
+	for (i = first; i < seq; i++) {
+		const struct drm_gem_shrinker_log_entry *e = &log[i % n];
+
+		seq_printf(m, "%-10llu %10u %10u %8u %8u %8u %6d\n", i,
+			   e->time_us, e->hook_us, e->freed, e->declined,
+			   e->waited, e->kswapd);
+	}
+	kfree(log);
+
+	return 0;
+}
+DEFINE_SHOW_ATTRIBUTE(drm_gem_shrinker_scans);
 
 static ssize_t drm_gem_shrinker_shrink_write(struct file *file,
 					     const char __user *ubuf,
@@ -805,6 +903,8 @@ static void drm_gem_shrinker_debugfs_init(struct drm_gem_shrinker *gs)
 	 * drm_gem_shrinker_release() frees @gs.
 	 */
 	dir = debugfs_create_dir("gem_shrinker", dev->debugfs_root);
+	debugfs_create_file("scans", 0444, dir, gs,
+			    &drm_gem_shrinker_scans_fops);
 	debugfs_create_file("stats", 0444, dir, gs,
 			    &drm_gem_shrinker_stats_fops);
 	debugfs_create_file("shrink", 0200, dir, gs,

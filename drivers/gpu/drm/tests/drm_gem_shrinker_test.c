@@ -17,6 +17,7 @@
 #include <linux/swap.h>
 #include <linux/timer.h>
 
+#include <kunit/test-bug.h>
 #include <kunit/test.h>
 
 #include <drm/drm_device.h>
@@ -51,6 +52,9 @@ struct drm_gem_shrinker_test {
 	unsigned int nr_calls;
 	/* Calls for objects with unsignalled fences */
 	unsigned int busy_calls;
+	/* Calls of the scan_end callback, and nr_calls at the last one */
+	unsigned int scan_end_calls;
+	unsigned int nr_calls_at_scan_end;
 	/* Objects whose free callback completed */
 	atomic_t nr_freed;
 	/* &drm_gem_shrinker.wait_kswapd_only of the new shrinker */
@@ -130,10 +134,29 @@ static bool drm_gem_shrinker_test_can_evict(struct drm_device *dev)
 	return !READ_ONCE(drm_gem_shrinker_test_gate_closed);
 }
 
+static void drm_gem_shrinker_test_scan_end(struct drm_device *dev)
+{
+	struct kunit *test = kunit_get_current_test();
+	struct drm_gem_shrinker_test *priv;
+
+	/* Real reclaim, outside of the test thread: nothing to log */
+	if (!test)
+		return;
+
+	priv = test->priv;
+	lockdep_assert_not_held(&dev->gem_lru_mutex);
+
+	spin_lock(&priv->lock);
+	priv->scan_end_calls++;
+	priv->nr_calls_at_scan_end = priv->nr_calls;
+	spin_unlock(&priv->lock);
+}
+
 static const struct drm_gem_shrinker_funcs drm_gem_shrinker_test_funcs = {
 	.can_evict = drm_gem_shrinker_test_can_evict,
 	.purge = drm_gem_shrinker_test_purge,
 	.evict = drm_gem_shrinker_test_evict,
+	.scan_end = drm_gem_shrinker_test_scan_end,
 };
 
 static void drm_gem_shrinker_test_free(struct drm_gem_object *gem)
@@ -849,6 +872,50 @@ static void drm_test_gem_shrinker_declined(struct kunit *test)
 }
 
 /*
+ * Test the end-of-scan callback, with which a driver notifies its device once
+ * of the commands its callbacks queued. The test case succeeds if a scan that
+ * calls no callback (nothing to reclaim, or only objects that get a second
+ * chance) does not call it, and a scan that purges one object and evicts
+ * another calls it exactly once, after both, with the time spent in the
+ * callbacks reported and within the time of the scan.
+ */
+static void drm_test_gem_shrinker_scan_end(struct kunit *test)
+{
+	struct drm_gem_shrinker_test *priv = test->priv;
+	struct drm_gem_shrinker_test_obj *d, *w;
+	struct drm_gem_shrinker_scan_stats stats;
+	unsigned long ret;
+
+	drm_gem_shrinker_test_require_evict(test);
+
+	ret = drm_gem_shrinker_test_shrink(test, SHRINKER_TEST_ALL, GFP_KERNEL,
+					   &stats);
+	KUNIT_EXPECT_EQ(test, ret, SHRINK_STOP);
+	KUNIT_EXPECT_EQ(test, priv->scan_end_calls, 0);
+	KUNIT_EXPECT_EQ(test, stats.hook_ns, 0);
+
+	/* Used since the last scan: second chance, no callback */
+	w = drm_gem_shrinker_test_obj_create(test, 8, DRM_GEM_RECLAIM_WILLNEED);
+	drm_gem_shrinker_test_set_state(w, DRM_GEM_RECLAIM_WILLNEED);
+	KUNIT_ASSERT_TRUE(test, READ_ONCE(w->base.lru_referenced));
+	ret = drm_gem_shrinker_test_shrink(test, SHRINKER_TEST_ALL, GFP_NOBLOCK,
+					   &stats);
+	KUNIT_EXPECT_EQ(test, ret, 0);
+	KUNIT_EXPECT_EQ(test, priv->nr_calls, 0);
+	KUNIT_EXPECT_EQ(test, priv->scan_end_calls, 0);
+
+	d = drm_gem_shrinker_test_obj_create(test, 4, DRM_GEM_RECLAIM_DONTNEED);
+	ret = drm_gem_shrinker_test_shrink(test, SHRINKER_TEST_ALL, GFP_KERNEL,
+					   &stats);
+	KUNIT_EXPECT_EQ(test, ret, 4 + 8);
+	expect_calls(test, PURGE(d), EVICT(w));
+	KUNIT_EXPECT_EQ(test, priv->scan_end_calls, 1);
+	KUNIT_EXPECT_EQ(test, priv->nr_calls_at_scan_end, 2);
+	KUNIT_EXPECT_GT(test, stats.hook_ns, 0);
+	KUNIT_EXPECT_LE(test, stats.hook_ns, stats.time_ns);
+}
+
+/*
  * Test the value a scan returns and its figures. The test case succeeds if
  * a scan returns SHRINK_STOP and looks at nothing when only pinned and
  * evicted objects exist, returns the pages it freed even when that is less
@@ -1202,6 +1269,7 @@ static struct kunit_case drm_gem_shrinker_test_cases[] = {
 	KUNIT_CASE(drm_test_gem_shrinker_busy_second_chance),
 	KUNIT_CASE(drm_test_gem_shrinker_wait_kswapd_only),
 	KUNIT_CASE(drm_test_gem_shrinker_declined),
+	KUNIT_CASE(drm_test_gem_shrinker_scan_end),
 	KUNIT_CASE(drm_test_gem_shrinker_return_values),
 	KUNIT_CASE(drm_test_gem_shrinker_stats_count_once),
 	KUNIT_CASE(drm_test_gem_shrinker_update_state_swapin),
