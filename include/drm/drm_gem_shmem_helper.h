@@ -291,6 +291,12 @@ struct drm_gem_shmem_shrinker_funcs {
 	 */
 	int (*evict)(struct drm_gem_shmem_object *shmem,
 		     struct drm_gem_lru_scan_ctx *ctx);
+
+	/**
+	 * @scan_end: Once at the end of a scan that called @purge or
+	 * @evict; see &drm_gem_shrinker_funcs.scan_end.
+	 */
+	void (*scan_end)(struct drm_device *dev);
 };
 
 int drmm_gem_shmem_init_shrinker(struct drm_device *dev,

@@ -1354,6 +1354,7 @@ int drmm_gem_shmem_init_shrinker(struct drm_device *dev,
 	ss->base.purge = drm_gem_shmem_shrinker_purge;
 	ss->base.evict = drm_gem_shmem_shrinker_evict;
 	ss->base.can_evict = funcs ? funcs->can_evict : NULL;
+	ss->base.scan_end = funcs ? funcs->scan_end : NULL;
 	ss->funcs = funcs;
 
 	gs = drmm_gem_shrinker_init(dev, &ss->base);

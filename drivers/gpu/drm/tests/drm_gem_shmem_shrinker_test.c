@@ -79,6 +79,8 @@ struct shrinker_test {
 	unsigned int writepages;
 	/* The folio the test locked the moment writepage unlocked it */
 	struct folio *grabbed;
+	/* Calls of the scan_end hook from the test thread */
+	unsigned int scan_end_calls;
 };
 
 /*
@@ -174,9 +176,22 @@ static int shrinker_test_evict_hook(struct drm_gem_shmem_object *shmem,
 	return shrinker_test_hook(shmem, ctx, false);
 }
 
+static void shrinker_test_scan_end_hook(struct drm_device *dev)
+{
+	struct kunit *test = kunit_get_current_test();
+	struct shrinker_test *st;
+
+	/* Real reclaim, outside of the test thread */
+	if (!test)
+		return;
+	st = test->priv;
+	st->scan_end_calls++;
+}
+
 static const struct drm_gem_shmem_shrinker_funcs shrinker_test_hooks = {
 	.purge = shrinker_test_purge_hook,
 	.evict = shrinker_test_evict_hook,
+	.scan_end = shrinker_test_scan_end_hook,
 };
 
 static const struct drm_gem_object_funcs shrinker_test_gem_funcs = {
@@ -1759,7 +1774,8 @@ static void drm_test_gem_shmem_shrinker_swapin_count(struct kunit *test)
  * asynchronous. The test case succeeds if in the idle stages the hooks may
  * not wait (drm_gem_lru_scan_timeout() is 0, DRM_GEM_LRU_SCAN_WAIT unset),
  * see whether the scan may block and evict, the purge hook runs for DONTNEED
- * objects and the evict hook for WILLNEED ones; a two-phase driver's object
+ * objects and the evict hook for WILLNEED ones, and the scan_end hook once
+ * after them; a two-phase driver's object
  * is declined by the first scan and evicted by the next; and in the busy
  * stage of a scan with a budget of 10 s, the hook of an object whose fence
  * signalled during the scan gets DRM_GEM_LRU_SCAN_WAIT and a timeout that is
@@ -1780,6 +1796,8 @@ static void drm_test_gem_shmem_shrinker_hook_context(struct kunit *test)
 
 	freed = shrinker_test_shrink(st, TEST_SHRINK_ALL, GFP_KERNEL, &stats);
 	KUNIT_EXPECT_EQ(test, freed, bo_pages(w) + bo_pages(d));
+	/* Once per scan, after the hooks, e.g. to notify the device */
+	KUNIT_EXPECT_EQ(test, st->scan_end_calls, 1);
 	KUNIT_EXPECT_EQ(test, w->purge_calls, 0);
 	KUNIT_EXPECT_EQ(test, w->evict_calls, 1);
 	KUNIT_EXPECT_EQ(test, d->purge_calls, 1);
