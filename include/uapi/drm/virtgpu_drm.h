@@ -230,8 +230,16 @@ struct drm_virtgpu_context_init {
  *
  * A buffer object marked %VIRTGPU_MADV_DONTNEED, or purged, cannot be used
  * by commands (execbuffer, transfers, scanout): they fail with -EINVAL. CPU
- * mappings of a purged buffer object raise SIGBUS. Blob resources are never
- * purged: for them the ioctl changes nothing and reports @retained = 1.
+ * mappings of a purged buffer object raise SIGBUS, and
+ * &DRM_IOCTL_MODE_MAP_DUMB fails with -EINVAL for it. Blob resources are
+ * never purged: for them the ioctl changes nothing and reports @retained = 1.
+ *
+ * A buffer object that is displayed or exported when it is marked
+ * %VIRTGPU_MADV_DONTNEED keeps its contents while it is in use: it stays
+ * pinned, commits that keep displaying it still succeed and the dma-buf
+ * still works. It can be purged once it is neither displayed nor exported
+ * any more; from then on displaying or exporting it again fails with
+ * -EINVAL, as for any buffer object marked %VIRTGPU_MADV_DONTNEED.
  *
  * Errors: -ENOENT for an unknown @bo_handle, -EINVAL for an unknown @madv
  * value or a nonzero @pad, -EINTR if a signal came while waiting for the

@@ -134,8 +134,15 @@ struct virtio_gpu_object {
 	bool detached;
 	struct dma_fence *detach_fence;
 
-	/* Entry in &virtio_gpu_device.unref_list once freed */
-	struct llist_node unref_node;
+	/*
+	 * @unref_vbuf: the RESOURCE_UNREF command of a shmem object,
+	 * allocated at creation, so that neither the free path nor a purge
+	 * allocates or waits; sent by virtio_gpu_cmd_unref_resource().
+	 * @unref_sent: a purge sent it; its completion releases the
+	 * resource id.
+	 */
+	struct virtio_gpu_vbuffer *unref_vbuf;
+	bool unref_sent;
 };
 #define gem_to_virtio_gpu_obj(gobj) \
 	container_of((gobj), struct virtio_gpu_object, base.base)
@@ -207,6 +214,8 @@ struct virtio_gpu_vbuffer {
 
 	struct virtio_gpu_object_array *objs;
 	struct list_head list;
+	/* Entry in &virtio_gpu_device.unref_pending */
+	struct llist_node pending;
 
 	uint32_t seqno;
 };
@@ -265,6 +274,9 @@ struct virtio_gpu_drv_cap_cache {
 	atomic_t is_valid;
 };
 
+/* Answers the fence delay of the test knob holds back at most */
+#define VIRTIO_GPU_FENCE_DELAY_MAX 64
+
 struct virtio_gpu_device {
 	struct drm_device *ddev;
 
@@ -322,9 +334,26 @@ struct virtio_gpu_device {
 	spinlock_t obj_free_lock;
 	struct list_head obj_free_list;
 
-	/* freed objects whose host resource unref_work releases */
-	struct llist_head unref_list;
-	struct work_struct unref_work;
+	/*
+	 * RESOURCE_UNREF commands that found the ring full, sent by the ctrlq
+	 * dequeue work once the host made room.
+	 */
+	struct llist_head unref_pending;
+
+	/*
+	 * Test knob (debugfs virtio-gpu-fence-delay-ms): a host that is
+	 * slow to answer. The dequeue work leaves the fences the host
+	 * completed in fence_delay, oldest first, to fence_delay_work, which
+	 * signals each fence_delay_ms after its answer came. Under
+	 * fence_drv.lock.
+	 */
+	u32 fence_delay_ms;
+	struct {
+		u64 fence_id;
+		unsigned long at;
+	} fence_delay[VIRTIO_GPU_FENCE_DELAY_MAX];
+	unsigned int fence_delay_count;
+	struct delayed_work fence_delay_work;
 
 	struct virtio_gpu_drv_capset *capsets;
 	uint32_t num_capsets;
@@ -400,10 +429,16 @@ void virtio_gpu_cmd_create_resource(struct virtio_gpu_device *vgdev,
 				    struct virtio_gpu_object_params *params,
 				    struct virtio_gpu_object_array *objs,
 				    struct virtio_gpu_fence *fence);
+struct virtio_gpu_vbuffer *
+virtio_gpu_alloc_unref(struct virtio_gpu_device *vgdev);
+void virtio_gpu_free_unref(struct virtio_gpu_device *vgdev,
+			   struct virtio_gpu_vbuffer *vbuf);
 void virtio_gpu_cmd_unref_resource(struct virtio_gpu_device *vgdev,
 				   struct virtio_gpu_object *bo);
-int virtio_gpu_cmd_unref_resource_nowait(struct virtio_gpu_device *vgdev,
-					 struct virtio_gpu_object *bo);
+void virtio_gpu_cmd_unref_purged(struct virtio_gpu_device *vgdev,
+				 struct virtio_gpu_object *bo);
+void virtio_gpu_send_pending_unrefs(struct virtio_gpu_device *vgdev);
+void virtio_gpu_free_pending_unrefs(struct virtio_gpu_device *vgdev);
 int virtio_gpu_cmd_detach_backing_nowait(struct virtio_gpu_device *vgdev,
 					 struct virtio_gpu_object *bo,
 					 struct virtio_gpu_fence *fence);
@@ -526,6 +561,8 @@ void virtio_gpu_fence_emit(struct virtio_gpu_device *vgdev,
 			  struct virtio_gpu_fence *fence);
 void virtio_gpu_fence_event_process(struct virtio_gpu_device *vdev,
 				    u64 fence_id);
+void virtio_gpu_fence_event(struct virtio_gpu_device *vgdev, u64 fence_id);
+void virtio_gpu_fence_delay_work_func(struct work_struct *work);
 
 /* virtgpu_object.c */
 extern const struct drm_gem_shmem_shrinker_funcs virtio_gpu_shrinker_funcs;
@@ -539,10 +576,11 @@ int virtio_gpu_object_create(struct virtio_gpu_device *vgdev,
 
 bool virtio_gpu_is_shmem(struct virtio_gpu_object *bo);
 int virtio_gpu_object_prepare_locked(struct virtio_gpu_object *bo);
-void virtio_gpu_object_unref_work(struct work_struct *work);
+int virtio_gpu_object_prepare_pinned_locked(struct virtio_gpu_object *bo);
 
 int virtio_gpu_resource_id_get(struct virtio_gpu_device *vgdev,
 			       uint32_t *resid);
+void virtio_gpu_resource_id_put(struct virtio_gpu_device *vgdev, uint32_t id);
 /* virtgpu_prime.c */
 int virtio_gpu_resource_assign_uuid(struct virtio_gpu_device *vgdev,
 				    struct virtio_gpu_object *bo);

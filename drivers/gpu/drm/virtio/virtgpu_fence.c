@@ -184,3 +184,81 @@ void virtio_gpu_fence_event_process(struct virtio_gpu_device *vgdev,
 	}
 	spin_unlock_irqrestore(&drv->lock, irq_flags);
 }
+
+/**
+ * virtio_gpu_fence_event - The host completed a fenced command
+ * @vgdev: virtio-gpu device
+ * @fence_id: fence of the command
+ *
+ * Signals the fence, and those before it, at once; or, while the test knob
+ * &virtio_gpu_device.fence_delay_ms is set, that much later, as a slow host
+ * would (at most %VIRTIO_GPU_FENCE_DELAY_MAX answers are held back, older
+ * ones are signalled early).
+ *
+ * Context: The ctrlq dequeue work, a fence-signalling section.
+ */
+void virtio_gpu_fence_event(struct virtio_gpu_device *vgdev, u64 fence_id)
+{
+	struct virtio_gpu_fence_driver *drv = &vgdev->fence_drv;
+	u32 delay = READ_ONCE(vgdev->fence_delay_ms);
+	unsigned long irq_flags;
+	u64 early = 0;
+	unsigned int n;
+
+	if (likely(!delay)) {
+		virtio_gpu_fence_event_process(vgdev, fence_id);
+		return;
+	}
+
+	spin_lock_irqsave(&drv->lock, irq_flags);
+	n = vgdev->fence_delay_count;
+	if (n == ARRAY_SIZE(vgdev->fence_delay)) {
+		early = vgdev->fence_delay[0].fence_id;
+		memmove(&vgdev->fence_delay[0], &vgdev->fence_delay[1],
+			--n * sizeof(vgdev->fence_delay[0]));
+	}
+	vgdev->fence_delay[n].fence_id = fence_id;
+	vgdev->fence_delay[n].at = jiffies;
+	vgdev->fence_delay_count = n + 1;
+	spin_unlock_irqrestore(&drv->lock, irq_flags);
+
+	if (early)
+		virtio_gpu_fence_event_process(vgdev, early);
+	queue_delayed_work(vgdev->vq_wq, &vgdev->fence_delay_work,
+			   msecs_to_jiffies(delay));
+}
+
+void virtio_gpu_fence_delay_work_func(struct work_struct *work)
+{
+	struct virtio_gpu_device *vgdev =
+		container_of(to_delayed_work(work), struct virtio_gpu_device,
+			     fence_delay_work);
+	struct virtio_gpu_fence_driver *drv = &vgdev->fence_drv;
+	unsigned long delay = msecs_to_jiffies(READ_ONCE(vgdev->fence_delay_ms));
+	u64 ids[VIRTIO_GPU_FENCE_DELAY_MAX];
+	unsigned long irq_flags, next = 0;
+	unsigned int i, n = 0;
+	bool cookie;
+
+	spin_lock_irqsave(&drv->lock, irq_flags);
+	while (n < vgdev->fence_delay_count &&
+	       time_after_eq(jiffies, vgdev->fence_delay[n].at + delay)) {
+		ids[n] = vgdev->fence_delay[n].fence_id;
+		n++;
+	}
+	vgdev->fence_delay_count -= n;
+	memmove(&vgdev->fence_delay[0], &vgdev->fence_delay[n],
+		vgdev->fence_delay_count * sizeof(vgdev->fence_delay[0]));
+	if (vgdev->fence_delay_count)
+		next = vgdev->fence_delay[0].at + delay;
+	spin_unlock_irqrestore(&drv->lock, irq_flags);
+
+	cookie = dma_fence_begin_signalling();
+	for (i = 0; i < n; i++)
+		virtio_gpu_fence_event_process(vgdev, ids[i]);
+	dma_fence_end_signalling(cookie);
+
+	if (next)
+		queue_delayed_work(vgdev->vq_wq, &vgdev->fence_delay_work,
+				   time_after(next, jiffies) ? next - jiffies : 0);
+}

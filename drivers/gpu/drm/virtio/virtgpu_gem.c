@@ -25,6 +25,7 @@
 
 #include <drm/drm_file.h>
 #include <drm/drm_fourcc.h>
+#include <drm/drm_vma_manager.h>
 
 #include "virtgpu_drv.h"
 
@@ -104,14 +105,26 @@ int virtio_gpu_mode_dumb_mmap(struct drm_file *file_priv,
 			      uint32_t handle, uint64_t *offset_p)
 {
 	struct drm_gem_object *gobj;
+	int ret;
 
 	BUG_ON(!offset_p);
 	gobj = drm_gem_object_lookup(file_priv, handle);
 	if (gobj == NULL)
 		return -ENOENT;
-	*offset_p = drm_vma_node_offset_addr(&gobj->vma_node);
+
+	/* A purge frees the offset: the contents are gone for good. */
+	ret = dma_resv_lock_interruptible(gobj->resv, NULL);
+	if (ret)
+		goto out_put;
+	if (drm_mm_node_allocated(&gobj->vma_node.vm_node))
+		*offset_p = drm_vma_node_offset_addr(&gobj->vma_node);
+	else
+		ret = -EINVAL;
+	dma_resv_unlock(gobj->resv);
+
+out_put:
 	drm_gem_object_put(gobj);
-	return 0;
+	return ret;
 }
 
 int virtio_gpu_gem_object_open(struct drm_gem_object *obj,
@@ -303,15 +316,21 @@ int virtio_gpu_array_prepare_locked(struct virtio_gpu_object_array *objs)
  * attached until virtio_gpu_gem_unpin(). Does nothing for objects that are
  * not shmem objects.
  *
+ * An object that is pinned already cannot be purged, so another pin
+ * succeeds even if userspace marked it DONTNEED meanwhile: the commits that
+ * keep displaying a buffer do not start failing. Only the first pin checks
+ * the advice.
+ *
  * Context: Process context. Takes and releases the reservation lock.
  *
  * Returns:
- * 0 on success, -EINVAL if the object is marked DONTNEED or purged, -EINTR
- * if interrupted, or another negative error code.
+ * 0 on success, -EINVAL if the object is not pinned yet and marked DONTNEED
+ * or purged, -EINTR if interrupted, or another negative error code.
  */
 int virtio_gpu_gem_pin(struct virtio_gpu_object *bo)
 {
 	struct drm_gem_shmem_object *shmem = &bo->base;
+	bool pinned;
 	int ret;
 
 	if (!virtio_gpu_is_shmem(bo))
@@ -321,11 +340,20 @@ int virtio_gpu_gem_pin(struct virtio_gpu_object *bo)
 	if (ret)
 		return ret;
 
+	/*
+	 * Pinned already: the shrinker leaves it alone, whatever the advice.
+	 * Only the last unpin, under the lock, clears the count.
+	 */
+	pinned = refcount_read(&shmem->pages_pin_count);
+
 	ret = drm_gem_shmem_pin_locked(shmem);
 	if (ret)
 		goto out_unlock;
 
-	ret = virtio_gpu_object_prepare_locked(bo);
+	if (pinned)
+		ret = virtio_gpu_object_prepare_pinned_locked(bo);
+	else
+		ret = virtio_gpu_object_prepare_locked(bo);
 	if (ret)
 		drm_gem_shmem_unpin_locked(shmem);
 

@@ -23,6 +23,7 @@
  * WITH THE SOFTWARE OR THE USE OR OTHER DEALINGS IN THE SOFTWARE.
  */
 
+#include <linux/debugfs.h>
 #include <linux/virtio.h>
 #include <linux/virtio_config.h>
 #include <linux/virtio_ring.h>
@@ -171,8 +172,12 @@ int virtio_gpu_init(struct virtio_device *vdev, struct drm_device *dev)
 		  virtio_gpu_array_put_free_work);
 	INIT_LIST_HEAD(&vgdev->obj_free_list);
 	spin_lock_init(&vgdev->obj_free_lock);
-	init_llist_head(&vgdev->unref_list);
-	INIT_WORK(&vgdev->unref_work, virtio_gpu_object_unref_work);
+	init_llist_head(&vgdev->unref_pending);
+	INIT_DELAYED_WORK(&vgdev->fence_delay_work,
+			  virtio_gpu_fence_delay_work_func);
+	/* A test knob: how long fences wait after the host answered */
+	debugfs_create_u32("virtio-gpu-fence-delay-ms", 0600, dev->debugfs_root,
+			   &vgdev->fence_delay_ms);
 
 	vgdev->vq_wq = alloc_ordered_workqueue("virtio_gpu_vq",
 					       WQ_MEM_RECLAIM | WQ_HIGHPRI);
@@ -319,13 +324,16 @@ void virtio_gpu_deinit(struct drm_device *dev)
 	struct virtio_gpu_device *vgdev = dev->dev_private;
 
 	flush_work(&vgdev->obj_free_work);
-	flush_work(&vgdev->unref_work);
 	flush_work(&vgdev->ctrlq.dequeue_work);
 	flush_work(&vgdev->cursorq.dequeue_work);
+	/* Signal what the test knob holds back, all of it */
+	WRITE_ONCE(vgdev->fence_delay_ms, 0);
+	flush_delayed_work(&vgdev->fence_delay_work);
 	flush_work(&vgdev->config_changed_work);
 	flush_work(&vgdev->edid_work);
 	virtio_reset_device(vgdev->vdev);
 	virtio_gpu_reclaim_vbufs(vgdev);
+	virtio_gpu_free_pending_unrefs(vgdev);
 	vgdev->vdev->config->del_vqs(vgdev->vdev);
 }
 
@@ -336,8 +344,6 @@ void virtio_gpu_release(struct drm_device *dev)
 	if (!vgdev)
 		return;
 
-	/* Objects freed after virtio_gpu_deinit() */
-	flush_work(&vgdev->unref_work);
 	/* An EDID that came in while virtio_gpu_deinit() reset the device */
 	flush_work(&vgdev->edid_work);
 	virtio_gpu_modeset_fini(vgdev);

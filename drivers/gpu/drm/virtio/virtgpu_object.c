@@ -25,12 +25,16 @@
 
 #include <linux/dma-mapping.h>
 #include <linux/moduleparam.h>
-#include <linux/sched.h>
 
 #include "virtgpu_drv.h"
 
 static int virtio_gpu_virglrenderer_workaround = 1;
 module_param_named(virglhack, virtio_gpu_virglrenderer_workaround, int, 0400);
+
+static bool virtio_gpu_attach_at_create;
+module_param_named(attach_at_create, virtio_gpu_attach_at_create, bool, 0400);
+MODULE_PARM_DESC(attach_at_create,
+		 "Attach the backing of new resources when they are created, not on first use (for hosts that need it)");
 
 /**
  * DOC: memory reclaim
@@ -48,11 +52,19 @@ module_param_named(virglhack, virtio_gpu_virglrenderer_workaround, int, 0400);
  * queues a fenced DETACH_BACKING without allocating with reclaim or waiting
  * for room in the ring, and waits for the host's answer only as long as the
  * stage of the scan allows (drm_gem_lru_scan_timeout(): not at all in the
- * idle stages). Without an answer by then the object keeps its pages and
- * the hook declines it with -EBUSY; the DETACH_BACKING stays queued, so the
- * object counts as detached from then on, and a later scan finds the fence
- * signalled and lets the pages go. A purge also releases the host resource
- * (RESOURCE_UNREF) after the detach.
+ * idle stages, and one budget for all the objects of a busy stage). Without
+ * an answer by then the object keeps its pages and the hook declines it
+ * with -EBUSY; the DETACH_BACKING stays queued, so the object counts as
+ * detached from then on, and a later scan finds the fence signalled and
+ * lets the pages go. The host hears of the detaches of a scan at once, at
+ * its end (virtio_gpu_shrinker_scan_end()), unless a hook has to wait.
+ *
+ * A purge also releases the host resource. Its RESOURCE_UNREF command is
+ * allocated with the object, as is the one the free path sends, so that
+ * neither a purge nor freeing allocates, and neither waits for room in the
+ * ring: a command that finds the ring full goes out from the dequeue work
+ * once the host made room. The host thus gets every RESOURCE_UNREF, and its
+ * memory back (QEMU's max_hostmem), whatever reclaim runs into.
  *
  * The backing is attached lazily, also the first time: objects are created
  * without one, and every path that lets the host touch the pages calls
@@ -65,9 +77,18 @@ module_param_named(virglhack, virtio_gpu_virglrenderer_workaround, int, 0400);
  * a pending detach wins. The command that follows adds its fence to the
  * reservation, which keeps the shrinker away until the host is done.
  *
+ * Hosts see a resource whose backing arrives after its creation, and goes
+ * and comes back; the virtio-gpu specification allows both. QEMU (2D and
+ * virgl) and virglrenderer accept ATTACH_BACKING and DETACH_BACKING at any
+ * time and only fail commands that need a backing without one (transfers,
+ * SET_SCANOUT), which the driver never sends so. For a host that needs the
+ * backing from the start, the ``attach_at_create`` module parameter attaches
+ * it when the resource is created, as before; eviction still detaches it.
+ *
  * Blobs are pinned for their whole life: the host may map their pages for
  * good. Scanout buffers are pinned while they are displayed, and exported
- * buffers while the dma-buf exists.
+ * buffers while the dma-buf exists; marking such a buffer DONTNEED takes
+ * effect once it is neither (see virtio_gpu_gem_pin()).
  */
 
 int virtio_gpu_resource_id_get(struct virtio_gpu_device *vgdev, uint32_t *resid)
@@ -93,7 +114,7 @@ int virtio_gpu_resource_id_get(struct virtio_gpu_device *vgdev, uint32_t *resid)
 	return 0;
 }
 
-static void virtio_gpu_resource_id_put(struct virtio_gpu_device *vgdev, uint32_t id)
+void virtio_gpu_resource_id_put(struct virtio_gpu_device *vgdev, uint32_t id)
 {
 	if (!virtio_gpu_virglrenderer_workaround) {
 		ida_free(&vgdev->resource_ida, id - 1);
@@ -104,8 +125,11 @@ void virtio_gpu_cleanup_object(struct virtio_gpu_object *bo)
 {
 	struct virtio_gpu_device *vgdev = bo->base.base.dev->dev_private;
 
-	virtio_gpu_resource_id_put(vgdev, bo->hw_res_handle);
+	/* After a purge, the completion of its RESOURCE_UNREF does it. */
+	if (!bo->unref_sent)
+		virtio_gpu_resource_id_put(vgdev, bo->hw_res_handle);
 	if (virtio_gpu_is_shmem(bo)) {
+		virtio_gpu_free_unref(vgdev, bo->unref_vbuf);
 		dma_fence_put(bo->detach_fence);
 		/*
 		 * The pin of a blob. The refcount is zero: like
@@ -129,37 +153,18 @@ void virtio_gpu_cleanup_object(struct virtio_gpu_object *bo)
 	}
 }
 
-void virtio_gpu_object_unref_work(struct work_struct *work)
-{
-	struct virtio_gpu_device *vgdev =
-		container_of(work, struct virtio_gpu_device, unref_work);
-	struct llist_node *list = llist_del_all(&vgdev->unref_list);
-	struct virtio_gpu_object *bo, *next;
-
-	llist_for_each_entry_safe(bo, next, list, unref_node)
-		virtio_gpu_cmd_unref_resource(vgdev, bo);
-	virtio_gpu_notify(vgdev);
-}
-
 static void virtio_gpu_free_object(struct drm_gem_object *obj)
 {
 	struct virtio_gpu_object *bo = gem_to_virtio_gpu_obj(obj);
 	struct virtio_gpu_device *vgdev = bo->base.base.dev->dev_private;
 
+	/*
+	 * From any context, memory reclaim and a task the OOM killer chose
+	 * included: the UNREF command was allocated with the object and is
+	 * queued without waiting for room in the ring. The completion
+	 * handler calls virtio_gpu_cleanup_object().
+	 */
 	if (bo->created) {
-		/*
-		 * The shrinker may drop the last reference, in memory reclaim,
-		 * where the UNREF command can neither be allocated nor wait
-		 * for room in the ring: a worker sends it then. Otherwise the
-		 * freeing task sends it, as a task that the OOM killer chose
-		 * may use the memory reserves and a worker may not. The
-		 * completion handler calls virtio_gpu_cleanup_object().
-		 */
-		if (current->flags & PF_MEMALLOC) {
-			if (llist_add(&bo->unref_node, &vgdev->unref_list))
-				schedule_work(&vgdev->unref_work);
-			return;
-		}
 		virtio_gpu_cmd_unref_resource(vgdev, bo);
 		virtio_gpu_notify(vgdev);
 		return;
@@ -192,7 +197,6 @@ static int virtio_gpu_object_detach_locked(struct virtio_gpu_device *vgdev,
 			dma_fence_put(&fence->f);
 			return ret;
 		}
-		virtio_gpu_notify(vgdev);
 
 		/* Whatever happens next, attach again before the next use. */
 		bo->detached = true;
@@ -203,10 +207,20 @@ static int virtio_gpu_object_detach_locked(struct virtio_gpu_device *vgdev,
 	if (!bo->detach_fence)
 		return 0;
 
-	/* Until the host answers it may use the pages: keep them. */
-	timeout = dma_fence_wait_timeout(bo->detach_fence, false, timeout);
-	if (timeout <= 0)
-		return -EBUSY;
+	/*
+	 * Until the host answers it may use the pages: keep them. Without
+	 * time to wait, the host hears of the detach at the end of the scan,
+	 * with the others, see virtio_gpu_shrinker_scan_end().
+	 */
+	if (!dma_fence_is_signaled(bo->detach_fence)) {
+		if (timeout <= 0)
+			return -EBUSY;
+		virtio_gpu_notify(vgdev);
+		timeout = dma_fence_wait_timeout(bo->detach_fence, false,
+						 timeout);
+		if (timeout <= 0)
+			return -EBUSY;
+	}
 
 	dma_fence_put(bo->detach_fence);
 	bo->detach_fence = NULL;
@@ -238,23 +252,23 @@ static int virtio_gpu_object_evict(struct drm_gem_shmem_object *shmem,
 	if (ret)
 		return ret;
 
-	/*
-	 * The contents go for good, and so does the host resource. If the
-	 * command cannot be queued now, the host keeps it until the object
-	 * is freed.
-	 */
-	if (drm_gem_shmem_is_purgeable(&bo->base) && bo->created &&
-	    !virtio_gpu_cmd_unref_resource_nowait(vgdev, bo)) {
-		virtio_gpu_notify(vgdev);
-		bo->created = false;
-	}
+	/* The contents go for good, and so does the host resource. */
+	if (drm_gem_shmem_is_purgeable(&bo->base) && bo->created)
+		virtio_gpu_cmd_unref_purged(vgdev, bo);
 
 	return 0;
+}
+
+/* One notification for the commands that the hooks of a scan queued */
+static void virtio_gpu_shrinker_scan_end(struct drm_device *dev)
+{
+	virtio_gpu_notify(dev->dev_private);
 }
 
 const struct drm_gem_shmem_shrinker_funcs virtio_gpu_shrinker_funcs = {
 	.purge = virtio_gpu_object_evict,
 	.evict = virtio_gpu_object_evict,
+	.scan_end = virtio_gpu_shrinker_scan_end,
 };
 
 static const struct drm_gem_object_funcs virtio_gpu_shmem_funcs = {
@@ -359,6 +373,33 @@ static int virtio_gpu_object_shmem_init_locked(struct virtio_gpu_device *vgdev,
  */
 int virtio_gpu_object_prepare_locked(struct virtio_gpu_object *bo)
 {
+	dma_resv_assert_held(bo->base.base.resv);
+
+	if (virtio_gpu_is_shmem(bo) && !bo->guest_blob &&
+	    bo->base.madv != DRM_GEM_SHMEM_MADV_WILLNEED)
+		return -EINVAL;
+
+	return virtio_gpu_object_prepare_pinned_locked(bo);
+}
+
+/**
+ * virtio_gpu_object_prepare_pinned_locked - Make a pinned object ready for
+ *                                           the host
+ * @bo: virtio-gpu object, pinned
+ *
+ * virtio_gpu_object_prepare_locked() without the check of the advice: a
+ * pinned object keeps its pages even if userspace marked it DONTNEED since
+ * it was pinned, and the host may need its backing attached (objects that
+ * were pinned through &drm_gem_object_funcs.pin, e.g. by the fbdev client,
+ * are not attached yet).
+ *
+ * Context: Process context, reservation lock of @bo held.
+ *
+ * Returns:
+ * 0 on success or a negative error code.
+ */
+int virtio_gpu_object_prepare_pinned_locked(struct virtio_gpu_object *bo)
+{
 	struct virtio_gpu_device *vgdev = bo->base.base.dev->dev_private;
 	struct drm_gem_shmem_object *shmem = &bo->base;
 	struct virtio_gpu_mem_entry *ents;
@@ -369,9 +410,6 @@ int virtio_gpu_object_prepare_locked(struct virtio_gpu_object *bo)
 
 	if (!virtio_gpu_is_shmem(bo) || bo->guest_blob)
 		return 0;
-
-	if (shmem->madv != DRM_GEM_SHMEM_MADV_WILLNEED)
-		return -EINVAL;
 
 	ret = drm_gem_shmem_swapin_locked(shmem);
 	if (ret)
@@ -449,6 +487,13 @@ int virtio_gpu_object_create(struct virtio_gpu_device *vgdev,
 	if (ret < 0)
 		goto err_free_gem;
 
+	/* What freeing and purging need, so that neither allocates */
+	bo->unref_vbuf = virtio_gpu_alloc_unref(vgdev);
+	if (!bo->unref_vbuf) {
+		ret = -ENOMEM;
+		goto err_put_id;
+	}
+
 	bo->dumb = params->dumb;
 
 	if (params->blob) {
@@ -456,7 +501,7 @@ int virtio_gpu_object_create(struct virtio_gpu_device *vgdev,
 		bo->guest_blob = true;
 		ret = virtio_gpu_object_blob_init(vgdev, bo, &ents, &nents);
 		if (ret)
-			goto err_put_id;
+			goto err_free_unref;
 	} else {
 		/* Attached on first use, see virtio_gpu_object_prepare_locked() */
 		bo->detached = true;
@@ -484,6 +529,17 @@ int virtio_gpu_object_create(struct virtio_gpu_device *vgdev,
 		virtio_gpu_cmd_create_resource(vgdev, bo, params,
 					       objs, fence);
 
+	/* The host resource exists: from here on, freeing releases it. */
+	if (!params->blob && virtio_gpu_attach_at_create) {
+		dma_resv_lock(bo->base.base.resv, NULL);
+		ret = virtio_gpu_object_prepare_locked(bo);
+		dma_resv_unlock(bo->base.base.resv);
+		if (ret) {
+			drm_gem_object_put(&bo->base.base);
+			return ret;
+		}
+	}
+
 	*bo_ptr = bo;
 	return 0;
 
@@ -494,6 +550,8 @@ err_free_entry:
 	kvfree(ents);
 	if (params->blob)
 		drm_gem_shmem_unpin(&bo->base);
+err_free_unref:
+	virtio_gpu_free_unref(vgdev, bo->unref_vbuf);
 err_put_id:
 	virtio_gpu_resource_id_put(vgdev, bo->hw_res_handle);
 err_free_gem:

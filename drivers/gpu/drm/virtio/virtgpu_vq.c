@@ -183,16 +183,6 @@ static void *virtio_gpu_alloc_cmd(struct virtio_gpu_device *vgdev,
 					 NULL);
 }
 
-static void *virtio_gpu_alloc_cmd_cb(struct virtio_gpu_device *vgdev,
-				     struct virtio_gpu_vbuffer **vbuffer_p,
-				     int size,
-				     virtio_gpu_resp_cb cb)
-{
-	return virtio_gpu_alloc_cmd_resp(vgdev, cb, vbuffer_p, size,
-					 sizeof(struct virtio_gpu_ctrl_hdr),
-					 NULL);
-}
-
 static void free_vbuf(struct virtio_gpu_device *vgdev,
 		      struct virtio_gpu_vbuffer *vbuf)
 {
@@ -274,13 +264,16 @@ void virtio_gpu_dequeue_ctrl_func(struct work_struct *work)
 		}
 		if (resp->flags & cpu_to_le32(VIRTIO_GPU_FLAG_FENCE)) {
 			fence_id = le64_to_cpu(resp->fence_id);
-			virtio_gpu_fence_event_process(vgdev, fence_id);
+			virtio_gpu_fence_event(vgdev, fence_id);
 		}
 		if (entry->resp_cb)
 			entry->resp_cb(vgdev, entry);
 	}
 	dma_fence_end_signalling(fence_cookie);
 	wake_up(&vgdev->ctrlq.ack_queue);
+
+	/* The host made room: send what found the ring full. */
+	virtio_gpu_send_pending_unrefs(vgdev);
 
 	list_for_each_entry_safe(entry, tmp, &reclaim_list, list) {
 		if (entry->objs)
@@ -359,7 +352,8 @@ static struct sg_table *vmalloc_to_sgt(char *data, uint32_t size, int *sg_ents)
 
 /*
  * Queue a command, waiting for room in the ring unless @nowait is set: then
- * it fails with -EBUSY instead, for memory reclaim. Consumes @vbuf.
+ * it fails with -EBUSY instead, for memory reclaim, and leaves @vbuf to the
+ * caller. Otherwise consumes @vbuf.
  */
 static int virtio_gpu_queue_ctrl_sgs(struct virtio_gpu_device *vgdev,
 				     struct virtio_gpu_vbuffer *vbuf,
@@ -396,7 +390,6 @@ again:
 		virtio_gpu_notify(vgdev);
 		if (nowait) {
 			drm_dev_exit(idx);
-			free_vbuf(vgdev, vbuf);
 			return -EBUSY;
 		}
 		wait_event(vgdev->ctrlq.ack_queue, vq->num_free >= elemcnt);
@@ -507,7 +500,7 @@ static int virtio_gpu_queue_ctrl_buffer(struct virtio_gpu_device *vgdev,
 
 /*
  * Queue a command without data, failing with -EBUSY instead of waiting when
- * the ring is full. Consumes @vbuf.
+ * the ring is full; then @vbuf stays the caller's. Otherwise consumes @vbuf.
  */
 static int virtio_gpu_queue_ctrl_buffer_nowait(struct virtio_gpu_device *vgdev,
 					       struct virtio_gpu_vbuffer *vbuf,
@@ -604,55 +597,220 @@ static void virtio_gpu_cmd_unref_cb(struct virtio_gpu_device *vgdev,
 	virtio_gpu_cleanup_object(bo);
 }
 
+/* The host dropped the resource of a purged object: its id is free. */
+static void virtio_gpu_cmd_unref_purged_cb(struct virtio_gpu_device *vgdev,
+					   struct virtio_gpu_vbuffer *vbuf)
+{
+	struct virtio_gpu_resource_unref *cmd_p = (void *)vbuf->buf;
+
+	virtio_gpu_resource_id_put(vgdev, le32_to_cpu(cmd_p->resource_id));
+}
+
+/**
+ * virtio_gpu_alloc_unref - Allocate the RESOURCE_UNREF command of an object
+ * @vgdev: virtio-gpu device
+ *
+ * Called when an object is created, so that releasing its host resource
+ * later, from the free path or a purge in memory reclaim, neither allocates
+ * nor waits.
+ *
+ * Returns:
+ * The command, for virtio_gpu_cmd_unref_resource() or
+ * virtio_gpu_cmd_unref_purged() (or virtio_gpu_free_unref()), or NULL.
+ */
+struct virtio_gpu_vbuffer *virtio_gpu_alloc_unref(struct virtio_gpu_device *vgdev)
+{
+	struct virtio_gpu_resource_unref *cmd_p;
+	struct virtio_gpu_vbuffer *vbuf;
+
+	vbuf = virtio_gpu_get_vbuf(vgdev, sizeof(*cmd_p),
+				   sizeof(struct virtio_gpu_ctrl_hdr), NULL,
+				   NULL, GFP_KERNEL);
+	if (IS_ERR(vbuf))
+		return NULL;
+
+	cmd_p = (void *)vbuf->buf;
+	cmd_p->hdr.type = cpu_to_le32(VIRTIO_GPU_CMD_RESOURCE_UNREF);
+
+	return vbuf;
+}
+
+/**
+ * virtio_gpu_free_unref - Free an unused command of virtio_gpu_alloc_unref()
+ * @vgdev: virtio-gpu device
+ * @vbuf: the command, may be NULL
+ */
+void virtio_gpu_free_unref(struct virtio_gpu_device *vgdev,
+			   struct virtio_gpu_vbuffer *vbuf)
+{
+	if (vbuf)
+		free_vbuf(vgdev, vbuf);
+}
+
+/*
+ * Queue RESOURCE_UNREF without waiting: with the ring full, the ctrlq
+ * dequeue work sends it once the host made room. Never fails: the host
+ * always gets the command while the device exists.
+ */
+static void virtio_gpu_queue_unref(struct virtio_gpu_device *vgdev,
+				   struct virtio_gpu_vbuffer *vbuf)
+{
+	struct virtio_gpu_object *bo = vbuf->resp_cb_data;
+	int ret = -ENODEV, idx;
+
+	/*
+	 * Inside, so that virtio_gpu_deinit(), which runs after
+	 * drm_dev_unplug(), finds every command that was left pending.
+	 */
+	if (drm_dev_enter(vgdev->ddev, &idx)) {
+		/* Consumes vbuf unless the ring is full */
+		ret = virtio_gpu_queue_ctrl_buffer_nowait(vgdev, vbuf, NULL);
+		if (ret == -EBUSY) {
+			llist_add(&vbuf->pending, &vgdev->unref_pending);
+			/*
+			 * The dequeue work runs after the add: it sends the
+			 * command, or finds the ring still full and the host
+			 * busy, whose answers queue it again.
+			 */
+			queue_work(vgdev->vq_wq, &vgdev->ctrlq.dequeue_work);
+			ret = 0;
+		}
+		drm_dev_exit(idx);
+	} else {
+		free_vbuf(vgdev, vbuf);
+	}
+
+	/* The device is gone, and so is the resource. */
+	if (ret && bo)
+		virtio_gpu_cleanup_object(bo);
+}
+
+/**
+ * virtio_gpu_cmd_unref_resource - Release the host resource of a freed object
+ * @vgdev: virtio-gpu device
+ * @bo: object whose refcount dropped to zero
+ *
+ * Sends RESOURCE_UNREF; the completion handler calls
+ * virtio_gpu_cleanup_object(), which frees @bo. For shmem objects the
+ * command was allocated with the object, so that the free path, which may
+ * run in memory reclaim or in a task the OOM killer chose, neither
+ * allocates nor waits for room in the ring. The caller kicks the host with
+ * virtio_gpu_notify().
+ */
 void virtio_gpu_cmd_unref_resource(struct virtio_gpu_device *vgdev,
 				   struct virtio_gpu_object *bo)
 {
 	struct virtio_gpu_resource_unref *cmd_p;
 	struct virtio_gpu_vbuffer *vbuf;
-	int ret;
 
-	cmd_p = virtio_gpu_alloc_cmd_cb(vgdev, &vbuf, sizeof(*cmd_p),
-					virtio_gpu_cmd_unref_cb);
-	memset(cmd_p, 0, sizeof(*cmd_p));
-
-	cmd_p->hdr.type = cpu_to_le32(VIRTIO_GPU_CMD_RESOURCE_UNREF);
+	vbuf = xchg(&bo->unref_vbuf, NULL);
+	if (!vbuf) {
+		/* VRAM objects: in process context, as in the past */
+		cmd_p = virtio_gpu_alloc_cmd(vgdev, &vbuf, sizeof(*cmd_p));
+		memset(cmd_p, 0, sizeof(*cmd_p));
+		cmd_p->hdr.type = cpu_to_le32(VIRTIO_GPU_CMD_RESOURCE_UNREF);
+	}
+	cmd_p = (void *)vbuf->buf;
 	cmd_p->resource_id = cpu_to_le32(bo->hw_res_handle);
 
+	vbuf->resp_cb = virtio_gpu_cmd_unref_cb;
 	vbuf->resp_cb_data = bo;
-	ret = virtio_gpu_queue_ctrl_buffer(vgdev, vbuf);
-	if (ret < 0)
-		virtio_gpu_cleanup_object(bo);
+	virtio_gpu_queue_unref(vgdev, vbuf);
 }
 
 /**
- * virtio_gpu_cmd_unref_resource_nowait - Release the host resource of an
- *                                        object, from memory reclaim
+ * virtio_gpu_cmd_unref_purged - Release the host resource of a purged object
  * @vgdev: virtio-gpu device
- * @bo: object that is being purged
+ * @bo: shmem object whose pages the shrinker purges
  *
- * Queues RESOURCE_UNREF without a completion callback: unlike
- * virtio_gpu_cmd_unref_resource(), the guest object lives on. Neither
- * allocates with reclaim nor waits for room in the ring. The caller kicks the
- * host with virtio_gpu_notify().
+ * Sends the RESOURCE_UNREF of @bo from memory reclaim, with the command
+ * allocated at creation: neither allocates nor waits, and the host always
+ * gets it, later if the ring is full. The guest object lives on, without a
+ * host resource; the completion releases its resource id. The caller kicks
+ * the host with virtio_gpu_notify().
  *
- * Returns:
- * 0 on success, -ENOMEM, -EBUSY if the ring is full, -ENODEV if the device
- * is gone.
+ * Context: Reservation lock of @bo held.
  */
-int virtio_gpu_cmd_unref_resource_nowait(struct virtio_gpu_device *vgdev,
-					 struct virtio_gpu_object *bo)
+void virtio_gpu_cmd_unref_purged(struct virtio_gpu_device *vgdev,
+				 struct virtio_gpu_object *bo)
 {
 	struct virtio_gpu_resource_unref *cmd_p;
 	struct virtio_gpu_vbuffer *vbuf;
 
-	cmd_p = virtio_gpu_alloc_cmd_nowait(vgdev, &vbuf, sizeof(*cmd_p));
-	if (IS_ERR(cmd_p))
-		return PTR_ERR(cmd_p);
+	dma_resv_assert_held(bo->base.base.resv);
 
-	cmd_p->hdr.type = cpu_to_le32(VIRTIO_GPU_CMD_RESOURCE_UNREF);
+	vbuf = xchg(&bo->unref_vbuf, NULL);
+	if (drm_WARN_ON_ONCE(vgdev->ddev, !vbuf))
+		return;
+
+	cmd_p = (void *)vbuf->buf;
 	cmd_p->resource_id = cpu_to_le32(bo->hw_res_handle);
+	vbuf->resp_cb = virtio_gpu_cmd_unref_purged_cb;
 
-	return virtio_gpu_queue_ctrl_buffer_nowait(vgdev, vbuf, NULL);
+	/* Read without the lock by virtio_gpu_gem_object_close() */
+	WRITE_ONCE(bo->created, false);
+	bo->unref_sent = true;
+	virtio_gpu_queue_unref(vgdev, vbuf);
+}
+
+/**
+ * virtio_gpu_send_pending_unrefs - Send the RESOURCE_UNREFs that found the
+ *                                  ring full
+ * @vgdev: virtio-gpu device
+ *
+ * Context: The ctrlq dequeue work. Neither allocates with reclaim nor waits.
+ */
+void virtio_gpu_send_pending_unrefs(struct virtio_gpu_device *vgdev)
+{
+	struct llist_node *node, *next, *last;
+	struct virtio_gpu_vbuffer *vbuf;
+	struct virtio_gpu_object *bo;
+	bool sent = false;
+	int ret;
+
+	node = llist_reverse_order(llist_del_all(&vgdev->unref_pending));
+	for (; node; node = next) {
+		vbuf = llist_entry(node, struct virtio_gpu_vbuffer, pending);
+		bo = vbuf->resp_cb_data;
+		next = node->next;
+
+		/* Consumes vbuf unless the ring is full */
+		ret = virtio_gpu_queue_ctrl_buffer_nowait(vgdev, vbuf, NULL);
+		if (ret == -EBUSY) {
+			/* Still full: the next answers bring us back. */
+			for (last = node; last->next; last = last->next)
+				;
+			llist_add_batch(node, last, &vgdev->unref_pending);
+			break;
+		}
+		/* The device is gone, and so is the resource. */
+		if (ret && bo)
+			virtio_gpu_cleanup_object(bo);
+		sent |= !ret;
+	}
+
+	if (sent)
+		virtio_gpu_notify(vgdev);
+}
+
+/**
+ * virtio_gpu_free_pending_unrefs - Drop the RESOURCE_UNREFs never sent
+ * @vgdev: virtio-gpu device
+ *
+ * At removal, after the device was reset: the host resources are gone, the
+ * objects of the free path are freed.
+ */
+void virtio_gpu_free_pending_unrefs(struct virtio_gpu_device *vgdev)
+{
+	struct virtio_gpu_vbuffer *vbuf, *next;
+	struct llist_node *list;
+
+	list = llist_del_all(&vgdev->unref_pending);
+	llist_for_each_entry_safe(vbuf, next, list, pending) {
+		if (vbuf->resp_cb_data)
+			virtio_gpu_cleanup_object(vbuf->resp_cb_data);
+		free_vbuf(vgdev, vbuf);
+	}
 }
 
 /**
@@ -676,6 +834,7 @@ int virtio_gpu_cmd_detach_backing_nowait(struct virtio_gpu_device *vgdev,
 {
 	struct virtio_gpu_resource_detach_backing *cmd_p;
 	struct virtio_gpu_vbuffer *vbuf;
+	int ret;
 
 	cmd_p = virtio_gpu_alloc_cmd_nowait(vgdev, &vbuf, sizeof(*cmd_p));
 	if (IS_ERR(cmd_p))
@@ -684,7 +843,10 @@ int virtio_gpu_cmd_detach_backing_nowait(struct virtio_gpu_device *vgdev,
 	cmd_p->hdr.type = cpu_to_le32(VIRTIO_GPU_CMD_RESOURCE_DETACH_BACKING);
 	cmd_p->resource_id = cpu_to_le32(bo->hw_res_handle);
 
-	return virtio_gpu_queue_ctrl_buffer_nowait(vgdev, vbuf, fence);
+	ret = virtio_gpu_queue_ctrl_buffer_nowait(vgdev, vbuf, fence);
+	if (ret == -EBUSY)
+		free_vbuf(vgdev, vbuf);
+	return ret;
 }
 
 void virtio_gpu_cmd_set_scanout(struct virtio_gpu_device *vgdev,
