@@ -24,7 +24,8 @@
 #                mk/required-results (guest@VARIANT, device@VARIANT):
 #                bounce   virtio-gpu behind bounce buffers (swiotlb=force,
 #                         iommu_platform=on), as confidential guests have
-#                         it; only the virtgpu tests of drm_reclaim run
+#                         it, and max_hostmem 128M; only the virtgpu tests
+#                         of drm_reclaim run
 #                latency  the benchmark drm_reclaim_latency alone (make
 #                         bench), without kmemleak
 # shellcheck source-path=SCRIPTDIR
@@ -54,6 +55,8 @@ bounce)
 	filter=${GUEST_FILTER:--f,virtgpu}
 	extra_cmdline="swiotlb=force"
 	guest_gpu_opts=",iommu_platform=on"
+	# virtgpu.purge_hostmem purges four times this
+	guest_hostmem=${GUEST_HOSTMEM:-128M}
 	;;
 *) die "unknown GUEST_VARIANT $variant" ;;
 esac
