@@ -24,8 +24,9 @@
 #                mk/required-results (guest@VARIANT, device@VARIANT):
 #                bounce   virtio-gpu behind bounce buffers (swiotlb=force,
 #                         iommu_platform=on), as confidential guests have
-#                         it, and max_hostmem 128M; only the virtgpu tests
-#                         of drm_reclaim run
+#                         it, max_hostmem 128M and virtio_gpu's
+#                         attach_at_create; only the virtgpu tests of
+#                         drm_reclaim run
 #                latency  the benchmark drm_reclaim_latency alone (make
 #                         bench), without kmemleak
 # shellcheck source-path=SCRIPTDIR
@@ -53,7 +54,8 @@ bounce)
 	name=guest-bounce
 	programs=drm_reclaim
 	filter=${GUEST_FILTER:--f,virtgpu}
-	extra_cmdline="swiotlb=force"
+	# and the host-compatibility mode of virtio_gpu (virtgpu.attach_mode)
+	extra_cmdline="swiotlb=force virtio_gpu.attach_at_create=1"
 	guest_gpu_opts=",iommu_platform=on"
 	# virtgpu.purge_hostmem purges four times this
 	guest_hostmem=${GUEST_HOSTMEM:-128M}

@@ -1364,6 +1364,57 @@ TEST_F(virtgpu, madvise_dontneed_rejected)
 	ASSERT_EQ(0, drm_dumb_destroy(self->fd, &bo));
 }
 
+/* Whether virtio_gpu attaches backings at creation (attach_at_create) */
+static int virtgpu_attach_at_create(void)
+{
+	char c = 0;
+	int fd, ret;
+
+	fd = open("/sys/module/virtio_gpu/parameters/attach_at_create",
+		  O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	ret = read(fd, &c, 1) == 1 ? c == 'Y' : -EIO;
+	close(fd);
+	return ret;
+}
+
+/*
+ * Backings are attached on first use, or at creation with the module
+ * parameter attach_at_create (the bounce guest sets it): a new buffer has
+ * no pages until the host first needs them, or has them from the start,
+ * attached and accepted by the host. Either way, the first transfer leaves
+ * it with pages, and eviction and the next transfer work.
+ */
+TEST_F(virtgpu, attach_mode)
+{
+	struct shrinker_stats before, created, used;
+	long pages = 4 * MIB / PAGE, delta;
+	struct drm_dumb_bo bo;
+	int at_create;
+
+	at_create = virtgpu_attach_at_create();
+	ASSERT_LE(0, at_create);
+	ASSERT_EQ(0, shrinker_stats(self->fd, &before));
+	ASSERT_EQ(0, bo_create(self->fd, 4 * MIB, &bo));
+	ASSERT_EQ(0, shrinker_stats(self->fd, &created));
+	ASSERT_EQ(0, bo_to_host(self->fd, &bo));
+	ASSERT_EQ(0, shrinker_stats(self->fd, &used));
+	TH_LOG("attach_at_create=%d: %ld pages after creation, %ld after use",
+	       at_create, created.pages_willneed - before.pages_willneed,
+	       used.pages_willneed - before.pages_willneed);
+	/* With it, the pages from the start; without, none before the use */
+	delta = created.pages_willneed - before.pages_willneed;
+	EXPECT_TRUE(at_create ? delta >= pages : delta == 0);
+	EXPECT_LE(pages, used.pages_willneed - before.pages_willneed);
+
+	ASSERT_EQ(0, shrink_until_evicted(self->fd,
+					  before.pages_evicted + pages, &used));
+	EXPECT_LE(before.pages_evicted + pages, used.pages_evicted);
+	ASSERT_EQ(0, bo_to_host(self->fd, &bo));
+	ASSERT_EQ(0, drm_dumb_destroy(self->fd, &bo));
+}
+
 /*
  * Userspace can discover the ioctl: VIRTGPU_PARAM_MADVISE gives 1, and a
  * parameter the kernel does not know fails with -EINVAL, as the ioctl itself
